@@ -1,0 +1,1 @@
+"""Switchyard's API Lambda: an OpenAI-compatible FastAPI app served through Mangum."""

@@ -1,0 +1,153 @@
+"""Concrete objects, built once per process (warm invocations reuse them) and overridable
+in tests through ``app.dependency_overrides`` or by building the service directly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from functools import lru_cache
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+from switchyard import classifier, telemetry
+from switchyard.catalog import Catalog, load_catalog
+from switchyard.errors import AuthError, InputError, StoreError
+from switchyard.providers.base import ChatProvider
+from switchyard.providers.openai_compat import OpenAICompatProvider
+from switchyard.service.matrix_cache import MatrixCache
+from switchyard.service.router import RouterService
+from switchyard.settings import Settings, get_settings
+from switchyard.stores.dynamodb import KeyStore, MatrixStore, RequestLog
+from switchyard.tenancy import Tenant, hash_key, verify
+
+log = logging.getLogger(__name__)
+AUTH_CACHE_SECONDS = 60.0
+
+
+@lru_cache(maxsize=1)
+def get_catalog() -> Catalog:
+    return load_catalog(get_settings().catalog_path)
+
+
+@lru_cache(maxsize=1)
+def ddb_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    s = get_settings()
+    cfg = Config(
+        connect_timeout=s.ddb_timeout_seconds,
+        read_timeout=s.ddb_timeout_seconds,
+        retries={"max_attempts": 2, "mode": "standard"},
+    )
+    return boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region, config=cfg)
+
+
+@lru_cache(maxsize=1)
+def key_store() -> KeyStore:
+    return KeyStore(get_settings().keys_table, ddb_client())
+
+
+@lru_cache(maxsize=1)
+def matrix_cache() -> MatrixCache:
+    s = get_settings()
+    return MatrixCache(MatrixStore(s.matrix_table, ddb_client()), s.matrix_refresh_seconds, time.monotonic)
+
+
+def build_providers(settings: Settings, catalog: Catalog, client: httpx.Client) -> dict[str, ChatProvider]:
+    """Providers that are configured: an API key, or an explicit base URL (local servers)."""
+    out: dict[str, ChatProvider] = {}
+    for name, spec in catalog.providers.items():
+        key = settings.env(spec.api_key_env) if spec.api_key_env else None
+        base = (settings.env(spec.base_url_env) if spec.base_url_env else None)
+        if key is None and base is None:
+            continue
+        if spec.kind == "openai":
+            out[name] = OpenAICompatProvider(name, base or spec.base_url or "", key, client)
+        else:
+            log.info("provider %s of kind %s has no adapter yet; skipped", name, spec.kind)
+    return out
+
+
+@lru_cache(maxsize=1)
+def http_client() -> httpx.Client:
+    s = get_settings()
+    return httpx.Client(timeout=httpx.Timeout(s.provider_timeout, connect=s.provider_connect_timeout))
+
+
+@lru_cache(maxsize=1)
+def router_service() -> RouterService:
+    s = get_settings()
+    catalog = get_catalog()
+    return RouterService(
+        catalog=catalog,
+        classify=classifier.classify,
+        matrix=matrix_cache().get,
+        providers=build_providers(s, catalog, http_client()),
+        request_log=RequestLog(s.log_table, ddb_client()),
+        baseline_model=s.baseline_model,
+        log_prompts=s.log_prompts,
+        retention_days=s.log_retention_days,
+    )
+
+
+# ---- authentication
+_auth_cache: dict[str, tuple[float, Tenant]] = {}
+
+
+def presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    key = request.headers.get("x-api-key")
+    return key.strip() if key and key.strip() else None
+
+
+def authenticate(request: Request) -> Tenant:
+    """The caller's tenant. Recently verified keys are cached per container for a minute."""
+    key = presented_key(request)
+    if key is None:
+        raise AuthError("Missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    digest = hash_key(key)
+    now = time.monotonic()
+    hit = _auth_cache.get(digest)
+    if hit and now - hit[0] < AUTH_CACHE_SECONDS:
+        return hit[1]
+    try:
+        record = key_store().get(digest)
+    except StoreError:
+        telemetry.count("auth_store_errors")
+        if hit:  # DynamoDB is down: honour a key we verified before
+            return hit[1]
+        raise
+    tenant = verify(record, digest)
+    if tenant is None:
+        raise AuthError("Incorrect API key provided.")
+    _auth_cache[digest] = (now, tenant)
+    return tenant
+
+
+# ---- bodies
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, within the size limit, or a clear 4xx."""
+    limit = get_settings().max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise InputError(f"request body over {limit} bytes", code="request_too_large")
+    raw = await request.body()
+    if len(raw) > limit:
+        raise InputError(f"request body over {limit} bytes", code="request_too_large")
+    if not raw.strip():
+        raise InputError("request body is empty; expected a JSON object", code="invalid_json")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"request body is not valid JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise InputError("request body must be a JSON object", code="invalid_json")
+    return body

@@ -1,0 +1,115 @@
+"""POST /v1/chat/completions (OpenAI-compatible), POST /v1/dispatch, POST /v1/route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from switchyard.errors import InputError, NoProviderError, NoRouteError
+from switchyard.service.router import CompletionResult, RouteResult, RouterService, parse_model_field
+from switchyard.tenancy import Tenant
+from switchyard_api import deps
+from switchyard_api.errors import ApiError, error_body
+from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest
+
+router = APIRouter()
+
+
+def _validate(model: type[BaseModel], body: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{loc}: {first['msg']}" if loc else first["msg"], param=loc or None) from exc
+
+
+def _headers(result: CompletionResult) -> dict[str, str]:
+    info = result.router_info()
+    return {
+        "x-switchyard-request-id": info["request_id"],
+        "x-switchyard-model": info["model"],
+        "x-switchyard-task": info["task_type"],
+        "x-switchyard-complexity": f"{info['complexity']:.2f}",
+        "x-switchyard-cost-usd": f"{info['cost_usd']:.8f}",
+        "x-switchyard-baseline-cost-usd": f"{info['baseline_cost_usd']:.8f}",
+        "x-switchyard-savings-usd": f"{info['savings_usd']:.8f}",
+    }
+
+
+def _route_info(routed: RouteResult) -> dict[str, Any]:
+    return {
+        "request_id": routed.request_id,
+        "decision": routed.decision.as_dict(),
+        "classification": routed.classification.as_dict(),
+        "overhead_ms": round(routed.overhead_ms, 3),
+    }
+
+
+async def _route(service: RouterService, request: dict[str, Any], tenant: Tenant, model: str | None, mode: str | None) -> RouteResult:
+    s = deps.get_settings()
+    routing_mode, pinned = parse_model_field(model, mode or s.default_mode, service.catalog)
+    if pinned and tenant.allowed_models is not None and pinned not in tenant.allowed_models:
+        raise InputError(f"model '{pinned}' is not allowed for this API key", param="model", code="model_not_allowed")
+    try:
+        return await run_in_threadpool(service.route, request, tenant, routing_mode, pinned)
+    except NoRouteError:
+        raise
+
+
+async def _complete(service: RouterService, request: dict[str, Any], routed: RouteResult, tenant: Tenant) -> CompletionResult:
+    try:
+        return await run_in_threadpool(service.complete, request, routed, tenant)
+    except NoProviderError as exc:
+        raise ApiError(
+            503,
+            f"{exc}. Configure a provider: set OPENAI_API_KEY (and/or GROQ_API_KEY, ANTHROPIC_API_KEY), "
+            "or OPENAI_BASE_URL to any OpenAI-compatible server (vLLM, Ollama …). The routing decision is included.",
+            "server_error",
+            "no_provider_configured",
+            extra={"router": _route_info(routed)},
+        ) from exc
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request) -> JSONResponse:
+    tenant = deps.authenticate(request)
+    body = await deps.json_body(request)
+    req = _validate(ChatCompletionRequest, body)
+    if req.stream:
+        raise InputError("stream=true is not supported yet; send stream=false", param="stream", code="unsupported_parameter")
+    payload = req.model_dump(exclude_none=True)
+    service = deps.router_service()
+    routed = await _route(service, payload, tenant, req.model, req.routing_mode)
+    result = await _complete(service, payload, routed, tenant)
+    return JSONResponse(result.body, headers=_headers(result))
+
+
+@router.post("/v1/dispatch")
+async def dispatch(request: Request) -> JSONResponse:
+    tenant = deps.authenticate(request)
+    req = _validate(DispatchRequest, await deps.json_body(request))
+    payload = req.model_dump(exclude_none=True)
+    service = deps.router_service()
+    routed = await _route(service, payload, tenant, None, req.routing_mode)
+    result = await _complete(service, payload, routed, tenant)
+    return JSONResponse(
+        {"completion": result.body, "decision": routed.decision.as_dict(), "router": result.router_info()},
+        headers=_headers(result),
+    )
+
+
+@router.post("/v1/route")
+async def route(request: Request) -> JSONResponse:
+    tenant = deps.authenticate(request)
+    req = _validate(RouteRequest, await deps.json_body(request))
+    payload = req.model_dump(exclude_none=True)
+    routed = await _route(deps.router_service(), payload, tenant, req.model, req.routing_mode)
+    return JSONResponse(_route_info(routed), headers={"x-switchyard-request-id": routed.request_id})
+
+
+__all__ = ["error_body", "router"]

@@ -1,0 +1,26 @@
+"""GET /v1/models (OpenAI list format) and GET /health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from switchyard_api import deps
+
+router = APIRouter()
+CREATED = 1_730_000_000  # fixed: catalog entries have no creation time
+
+
+@router.get("/v1/models")
+def list_models(request: Request) -> dict[str, Any]:
+    tenant = deps.authenticate(request)
+    catalog = deps.get_catalog()
+    ids = ["auto", "router:auto", "router:cost", "router:speed", "router:quality"]
+    ids += [m.id for m in catalog.models if tenant.allowed_models is None or m.id in tenant.allowed_models]
+    return {"object": "list", "data": [{"id": i, "object": "model", "created": CREATED, "owned_by": "switchyard"} for i in ids]}
+
+
+@router.get("/health")
+def health() -> dict[str, Any]:
+    return {"status": "ok"}

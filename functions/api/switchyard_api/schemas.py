@@ -1,0 +1,50 @@
+"""Request bodies. Unknown OpenAI fields are accepted and passed through to providers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Role
+    content: str | list[dict[str, Any]] | None = None
+
+
+class _Messages(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    messages: list[Message] = Field(min_length=1, max_length=2048)
+
+    @field_validator("messages")
+    @classmethod
+    def _needs_user_turn(cls, v: list[Message]) -> list[Message]:
+        if not any(m.role == "user" for m in v):
+            raise ValueError("messages must contain at least one message with role 'user'")
+        return v
+
+
+class ChatCompletionRequest(_Messages):
+    model: str = "auto"
+    stream: bool = False
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    n: int | None = Field(default=None, ge=1, le=16)
+    routing_mode: str | None = None
+
+
+class DispatchRequest(_Messages):
+    routing_mode: str | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class RouteRequest(_Messages):
+    routing_mode: str | None = None
+    model: str | None = None
+    max_tokens: int | None = Field(default=None, ge=1)

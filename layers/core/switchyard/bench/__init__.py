@@ -1,0 +1,1 @@
+"""Benchmark commands (``switchyard bench …``): each takes data files by path."""

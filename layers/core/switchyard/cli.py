@@ -1,0 +1,100 @@
+"""The ``switchyard`` command: benchmarks, keys and local tooling.
+
+Implementations are imported inside each command, so ``switchyard --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from switchyard.errors import SwitchyardError
+
+LOCAL_TEST_KEY = "sy-local-test-key-do-not-deploy"  # the key the committed events carry
+
+
+def _bench_classify(args: argparse.Namespace) -> int:
+    from switchyard.bench import classify
+
+    result = classify.run(Path(args.file), batch=args.batch)
+    print(json.dumps(result) if args.json else classify.render(result))
+    return 0
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    import boto3
+
+    from switchyard.settings import get_settings
+    from switchyard.stores.dynamodb import KeyStore
+    from switchyard.tenancy import create_key
+
+    s = get_settings()
+    client = boto3.client("dynamodb", endpoint_url=args.endpoint_url or s.aws_endpoint_url, region_name=s.aws_region)
+    key = create_key(KeyStore(args.table or s.keys_table, client), args.tenant, args.allow_model or None)
+    print(key)
+    print("(shown once: only its hash is stored)", file=sys.stderr)
+    return 0
+
+
+def _local_run(args: argparse.Namespace) -> int:
+    from switchyard.devtools import local
+
+    return local.run(Path(args.root), host=args.host, port=args.port)
+
+
+def _local_invoke(args: argparse.Namespace) -> int:
+    from switchyard.devtools import local
+
+    out = local.invoke_with_local_stack(Path(args.root), args.function, Path(args.event))
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="switchyard", description="Switchyard LLM router tools")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
+    p = bench.add_parser("classify", help="task-type accuracy and complexity ranking on a task_type JSONL file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--batch", type=int, default=64)
+    p.set_defaults(func=_bench_classify)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
+    p = keys.add_parser("create", help="create a key for a tenant; prints it once")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--allow-model", action="append", help="restrict the key to these catalog models (repeatable)")
+    p.add_argument("--table", help="keys table (default: SWITCHYARD_KEYS_TABLE)")
+    p.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL)")
+    p.set_defaults(func=_keys_create)
+
+    local = sub.add_parser("local", help="run locally on DynamoDB Local").add_subparsers(dest="local", required=True)
+    p = local.add_parser("run", help="DynamoDB Local + tables from template.yaml + the API on uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("SWITCHYARD_PORT", "8080")))
+    p.add_argument("--root", default=".", help="the repository (template.yaml, node_modules)")
+    p.set_defaults(func=_local_run)
+    p = local.add_parser("invoke", help="invoke a template function in-process with an event file")
+    p.add_argument("function", help="logical id in template.yaml, e.g. ApiFunction")
+    p.add_argument("event", help="event JSON file, e.g. events/route-200.json")
+    p.add_argument("--root", default=".")
+    p.set_defaults(func=_local_invoke)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SwitchyardError as exc:
+        print(f"switchyard: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The Switchyard error tree.
+
+    SwitchyardError
+    ├── ConfigError          settings, catalog or model files are missing or invalid
+    ├── ModelError           the bundled classifier cannot be loaded or run
+    ├── InputError           a request the router cannot accept (maps to 4xx)
+    ├── AuthError            missing or unknown API key (401)
+    ├── StoreError           DynamoDB (or another store) failed
+    ├── ProviderError        an upstream model provider failed
+    │   └── NoProviderError  no provider is configured for any eligible model
+    └── NoRouteError         no model in the pool is eligible for the request
+"""
+
+from __future__ import annotations
+
+
+class SwitchyardError(Exception):
+    """Base of every error the router raises on purpose."""
+
+
+class ConfigError(SwitchyardError):
+    pass
+
+
+class ModelError(SwitchyardError):
+    pass
+
+
+class InputError(SwitchyardError):
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.param = param
+        self.code = code
+
+
+class AuthError(SwitchyardError):
+    pass
+
+
+class StoreError(SwitchyardError):
+    pass
+
+
+class ProviderError(SwitchyardError):
+    def __init__(self, message: str, *, status: int | None = None, model: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.model = model
+
+
+class NoProviderError(ProviderError):
+    pass
+
+
+class NoRouteError(SwitchyardError):
+    pass

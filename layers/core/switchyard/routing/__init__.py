@@ -1,0 +1,6 @@
+"""Routing: the confidence matrix and the pure decision policy."""
+
+from switchyard.routing.matrix import PRIOR, Cell, ConfidenceMatrix
+from switchyard.routing.policy import MODES, Decision, RouteInput, RoutingMode, decide, min_tier
+
+__all__ = ["MODES", "PRIOR", "Cell", "ConfidenceMatrix", "Decision", "RouteInput", "RoutingMode", "decide", "min_tier"]

@@ -1,0 +1,64 @@
+"""The confidence matrix: learned quality in [0, 1] per (model, task type).
+
+Cells not learned yet fall back to the prior, a hand-set table by model tier documented in
+docs/ROUTING.md (the learning loop replaces it with posteriors fitted from feedback and
+routing data). Pure data; loading and refreshing live in ``switchyard.stores``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from switchyard.classifier.features import TASK_TYPES
+
+# Prior quality by tier and task type: what share of answers we expect users to accept.
+PRIOR_BY_TIER: dict[int, dict[str, float]] = {
+    1: {"coding": 0.55, "reasoning": 0.50, "creative": 0.72, "qa": 0.72,
+        "summarization": 0.78, "extraction": 0.75, "classification": 0.80, "rewrite": 0.78},
+    2: {"coding": 0.78, "reasoning": 0.74, "creative": 0.82, "qa": 0.82,
+        "summarization": 0.86, "extraction": 0.85, "classification": 0.87, "rewrite": 0.86},
+    3: {t: 0.90 for t in TASK_TYPES},
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    quality: float
+    n: float = 0.0  # evidence behind it (0 for the prior)
+
+
+@dataclass(frozen=True)
+class ConfidenceMatrix:
+    cells: Mapping[str, Mapping[str, Cell]] = field(default_factory=dict)
+    version: str = "prior"
+
+    def quality(self, model_id: str, tier: int, task_type: str) -> float:
+        cell = self.cells.get(model_id, {}).get(task_type)
+        if cell is not None:
+            return cell.quality
+        return PRIOR_BY_TIER.get(tier, PRIOR_BY_TIER[2]).get(task_type, 0.7)
+
+    def is_prior(self, model_id: str, task_type: str) -> bool:
+        return task_type not in self.cells.get(model_id, {})
+
+    def to_item(self) -> dict[str, dict[str, dict[str, float]]]:
+        return {
+            m: {t: {"quality": c.quality, "n": c.n} for t, c in row.items()}
+            for m, row in self.cells.items()
+        }
+
+    @classmethod
+    def from_item(cls, cells: Mapping[str, Mapping[str, Mapping[str, object]]], version: str) -> ConfidenceMatrix:
+        parsed = {
+            str(m): {
+                str(t): Cell(float(str(c["quality"])), float(str(c.get("n", 0))))
+                for t, c in row.items()
+                if t in TASK_TYPES
+            }
+            for m, row in cells.items()
+        }
+        return cls(parsed, version)
+
+
+PRIOR = ConfidenceMatrix()

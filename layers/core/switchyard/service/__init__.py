@@ -1,0 +1,1 @@
+"""The request path: classify, decide, dispatch with failover, record."""

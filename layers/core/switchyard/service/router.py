@@ -1,0 +1,237 @@
+"""The router service: everything between an authenticated request and its answer.
+
+I/O is injected (classifier, matrix, providers, request log, clock), so the API wires real
+parts and tests wire local ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from switchyard import telemetry
+from switchyard.catalog import Catalog
+from switchyard.classifier import Classification
+from switchyard.classifier.text import prompt_from_messages
+from switchyard.errors import InputError, NoProviderError, ProviderError
+from switchyard.providers.base import ChatProvider, ProviderResponse, retryable
+from switchyard.routing import Decision, RouteInput, RoutingMode, decide
+from switchyard.routing.matrix import ConfidenceMatrix
+from switchyard.service.requests import estimate_tokens, needs
+from switchyard.tenancy import Tenant
+
+log = logging.getLogger(__name__)
+
+
+class LogSink(Protocol):
+    def put(self, item: Mapping[str, Any]) -> None: ...
+
+
+@dataclass
+class RouteResult:
+    request_id: str
+    classification: Classification
+    decision: Decision
+    overhead_ms: float
+
+
+@dataclass
+class CompletionResult:
+    route: RouteResult
+    body: dict[str, Any]
+    model: str
+    tried: list[str] = field(default_factory=list)
+    cost_usd: float = 0.0
+    baseline_cost_usd: float = 0.0
+    latency_ms: float = 0.0
+
+    @property
+    def savings_usd(self) -> float:
+        return max(self.baseline_cost_usd - self.cost_usd, 0.0)
+
+    def router_info(self) -> dict[str, Any]:
+        d = self.route.decision
+        return {
+            "request_id": self.route.request_id,
+            "model": self.model,
+            "task_type": d.task_type,
+            "complexity": round(d.complexity, 3),
+            "mode": d.mode,
+            "cost_usd": round(self.cost_usd, 8),
+            "baseline_model": d.baseline_model,
+            "baseline_cost_usd": round(self.baseline_cost_usd, 8),
+            "savings_usd": round(self.savings_usd, 8),
+            "tried": self.tried,
+            "reasons": list(d.reasons),
+        }
+
+
+def new_request_id(now: float) -> str:
+    """Time-ordered id: milliseconds since the epoch, then randomness."""
+    return f"req_{int(now * 1000):013x}{secrets.token_hex(6)}"
+
+
+class RouterService:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        classify: Callable[[str], Classification],
+        matrix: Callable[[], ConfidenceMatrix],
+        providers: Mapping[str, ChatProvider],
+        request_log: LogSink | None,
+        baseline_model: str,
+        log_prompts: bool = False,
+        retention_days: int = 90,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.catalog = catalog
+        self.classify = classify
+        self.matrix = matrix
+        self.providers = providers
+        self.request_log = request_log
+        self.baseline_model = baseline_model
+        self.log_prompts = log_prompts
+        self.retention_days = retention_days
+        self.clock = clock
+
+    # ---- decision
+    def route(
+        self,
+        request: Mapping[str, Any],
+        tenant: Tenant,
+        mode: RoutingMode,
+        pinned_model: str | None = None,
+    ) -> RouteResult:
+        start = time.perf_counter()
+        messages: Sequence[Mapping[str, Any]] = request["messages"]
+        classification = self.classify(prompt_from_messages(messages))
+        inp = RouteInput(
+            task_type=classification.task_type,
+            complexity=classification.complexity,
+            input_tokens=estimate_tokens(messages),
+            mode=mode,
+            max_output_tokens=request.get("max_tokens") or request.get("max_completion_tokens"),
+            needs=needs(request),
+            allowed_models=tenant.allowed_models,
+            # with no provider configured at all, decide anyway (route-only use, and a 503 that
+            # carries the decision); otherwise only configured providers are eligible
+            available_providers=frozenset(self.providers) or None,
+        )
+        if pinned_model is not None:
+            inp = replace(inp, allowed_models=frozenset([pinned_model]))
+        decision = decide(inp, self.catalog, self.matrix(), self.baseline_model)
+        overhead = (time.perf_counter() - start) * 1000
+        return RouteResult(new_request_id(self.clock()), classification, decision, overhead)
+
+    # ---- completion with failover
+    def complete(self, request: Mapping[str, Any], routed: RouteResult, tenant: Tenant) -> CompletionResult:
+        d = routed.decision
+        tried: list[str] = []
+        last: ProviderError | None = None
+        start = time.perf_counter()
+        for model_id in (d.model, *d.fallbacks):
+            spec = self.catalog.get(model_id)
+            provider = self.providers.get(spec.provider) if spec else None
+            if spec is None or provider is None:
+                continue
+            tried.append(model_id)
+            try:
+                resp = provider.complete(spec, request)
+            except ProviderError as exc:
+                last = exc
+                telemetry.count("provider_errors")
+                log.warning("provider call failed", extra={"model": model_id, "status": exc.status})
+                if not retryable(exc.status):
+                    raise
+                telemetry.count("failovers")
+                continue
+            return self._finish(request, routed, tenant, spec.id, resp, tried, start)
+        if last is None:
+            raise NoProviderError("no provider is configured for the chosen models")
+        raise ProviderError(f"all models failed; last error: {last}", status=502)
+
+    def _finish(
+        self,
+        request: Mapping[str, Any],
+        routed: RouteResult,
+        tenant: Tenant,
+        model_id: str,
+        resp: ProviderResponse,
+        tried: list[str],
+        start: float,
+    ) -> CompletionResult:
+        spec = self.catalog.by_id[model_id]
+        base = self.catalog.get(routed.decision.baseline_model) or spec
+        cost = spec.cost(resp.input_tokens, resp.output_tokens)
+        base_cost = base.cost(resp.input_tokens, resp.output_tokens)
+        body = dict(resp.body)
+        body["model"] = model_id
+        result = CompletionResult(routed, body, model_id, tried, cost, base_cost, (time.perf_counter() - start) * 1000)
+        body["router"] = result.router_info()
+        self.record(request, tenant, result, resp)
+        return result
+
+    # ---- request log
+    def record(self, request: Mapping[str, Any], tenant: Tenant, result: CompletionResult, resp: ProviderResponse) -> None:
+        if self.request_log is None:
+            return
+        now = self.clock()
+        d = result.route.decision
+        item: dict[str, Any] = {
+            "tenant_id": tenant.tenant_id,
+            "request_id": result.route.request_id,
+            "ts": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
+            "task_type": d.task_type,
+            "complexity": round(d.complexity, 4),
+            "mode": d.mode,
+            "model": result.model,
+            "tried": result.tried,
+            "input_tokens": resp.input_tokens,
+            "output_tokens": resp.output_tokens,
+            "cost_usd": round(result.cost_usd, 10),
+            "baseline_model": d.baseline_model,
+            "baseline_cost_usd": round(result.baseline_cost_usd, 10),
+            "latency_ms": round(result.latency_ms, 2),
+            "overhead_ms": round(result.route.overhead_ms, 3),
+            "cache_hit": False,
+            "key_id": tenant.key_id,
+            "expires_at": int(now + self.retention_days * 86400),
+        }
+        if self.log_prompts:
+            item["prompt"] = prompt_from_messages(request["messages"])[:4000]
+        try:
+            self.request_log.put(item)
+        except Exception as exc:  # a log failure must not fail an answered request
+            telemetry.count("request_log_errors")
+            log.warning("request log write failed: %s", type(exc).__name__)
+
+
+def parse_model_field(model: str | None, default_mode: str, catalog: Catalog) -> tuple[RoutingMode, str | None]:
+    """``auto`` / ``router:<mode>`` → (mode, None); a catalog model id → (default mode, id)."""
+    from switchyard.routing.policy import MODES
+
+    if model in (None, "", "auto", "router"):
+        return _mode(default_mode), None
+    assert model is not None
+    if model.startswith("router:"):
+        mode = model.split(":", 1)[1]
+        if mode not in MODES:
+            raise InputError(f"unknown routing mode '{mode}'; use one of {', '.join(MODES)}", param="model", code="invalid_routing_mode")
+        return _mode(mode), None
+    if catalog.get(model) is None:
+        raise InputError(f"The model '{model}' does not exist; use 'auto', 'router:<mode>' or one of {', '.join(m.id for m in catalog.models)}", param="model", code="model_not_found")
+    return _mode(default_mode), model
+
+
+def _mode(mode: str) -> RoutingMode:
+    from switchyard.routing.policy import MODES
+
+    if mode not in MODES:
+        raise InputError(f"unknown routing mode '{mode}'; use one of {', '.join(MODES)}", param="routing_mode", code="invalid_routing_mode")
+    return mode  # type: ignore[return-value]

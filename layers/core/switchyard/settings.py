@@ -1,0 +1,60 @@
+"""One settings object per process, from the environment (prefix ``SWITCHYARD_``).
+
+Nothing else in Switchyard reads ``os.environ``; provider secrets named in the catalog are
+read through :meth:`Settings.env`, the one escape hatch, so that it stays greppable.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHYARD_", extra="ignore")
+
+    # DynamoDB
+    keys_table: str = "switchyard-keys"
+    matrix_table: str = "switchyard-matrix"
+    log_table: str = "switchyard-requests"
+    aws_endpoint_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SWITCHYARD_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
+    )
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("SWITCHYARD_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    ddb_timeout_seconds: float = 2.0
+
+    # Routing
+    catalog_path: Path | None = None  # default: the catalog bundled in the package
+    baseline_model: str = "gpt-4o"
+    default_mode: str = "auto"
+    matrix_refresh_seconds: float = 60.0
+
+    # Requests and logs
+    max_body_bytes: int = 1_000_000
+    log_prompts: bool = False
+    log_retention_days: int = 90
+
+    # Provider calls
+    provider_connect_timeout: float = 3.0
+    provider_timeout: float = 60.0
+
+    provider_secret_arn: str | None = None  # Secrets Manager JSON of provider settings
+
+    # Local development
+    dev_api_key: str | None = None
+
+    def env(self, name: str) -> str | None:
+        """A provider setting named by the catalog (e.g. OPENAI_API_KEY); None when unset."""
+        value = os.environ.get(name)
+        return value or None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

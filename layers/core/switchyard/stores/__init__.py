@@ -1,0 +1,1 @@
+"""Persistence behind small interfaces; DynamoDB implementations take an injected client."""

@@ -1,0 +1,129 @@
+"""DynamoDB stores: API keys, the confidence matrix, the request log.
+
+Each store takes a boto3 DynamoDB *client* and a table name (built once per process in the
+API's ``deps``), and turns botocore failures into ``StoreError`` so callers can degrade.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from switchyard.errors import StoreError
+from switchyard.tenancy import ApiKeyRecord
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
+    from decimal import Decimal
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, float):
+            return Decimal(repr(v))
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items() if x is not None}
+        if isinstance(v, list | tuple):
+            return [conv(x) for x in v]
+        return v
+
+    return {k: _ser.serialize(conv(v)) for k, v in item.items() if v is not None}
+
+
+def from_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
+    from decimal import Decimal
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, Decimal):
+            return int(v) if v == v.to_integral_value() else float(v)
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, list | set):
+            return [conv(x) for x in v]
+        return v
+
+    return {k: conv(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _call(what: str, fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreError(f"DynamoDB {what} failed: {exc}") from exc
+
+
+class KeyStore:
+    """API keys by the SHA-256 of the key (the key itself is never stored)."""
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def get(self, key_hash: str) -> ApiKeyRecord | None:
+        resp = _call("get key", lambda: self.client.get_item(
+            TableName=self.table, Key={"key_hash": {"S": key_hash}}, ConsistentRead=False
+        ))
+        item = resp.get("Item")
+        return ApiKeyRecord.model_validate(from_ddb(item)) if item else None
+
+    def put(self, record: ApiKeyRecord) -> None:
+        _call("put key", lambda: self.client.put_item(
+            TableName=self.table,
+            Item=to_ddb(record.model_dump()),
+            ConditionExpression="attribute_not_exists(key_hash)",
+        ))
+
+
+class MatrixStore:
+    """The confidence matrix as one item, replaced whole (readers never see half a write)."""
+
+    NAME = "default"
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def get(self) -> dict[str, Any] | None:
+        resp = _call("get matrix", lambda: self.client.get_item(
+            TableName=self.table, Key={"name": {"S": self.NAME}}
+        ))
+        item = resp.get("Item")
+        return from_ddb(item) if item else None
+
+    def put(self, cells: Mapping[str, Any], version: str, updated_at: str, previous: str | None = None) -> None:
+        """Write a new matrix; with ``previous``, only if the stored version is still that one."""
+        kwargs: dict[str, Any] = {}
+        if previous is not None:
+            kwargs = {
+                "ConditionExpression": "attribute_not_exists(#n) OR version = :prev",
+                "ExpressionAttributeNames": {"#n": "name"},
+                "ExpressionAttributeValues": {":prev": {"S": previous}},
+            }
+        item = {"name": self.NAME, "version": version, "updated_at": updated_at, "cells": dict(cells)}
+        _call("put matrix", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(item), **kwargs))
+
+
+class RequestLog:
+    """One item per request: partition = tenant, sort = request id (time-ordered)."""
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        _call("put request log", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(item)))
+
+    def get(self, tenant_id: str, request_id: str) -> dict[str, Any] | None:
+        resp = _call("get request log", lambda: self.client.get_item(
+            TableName=self.table,
+            Key={"tenant_id": {"S": tenant_id}, "request_id": {"S": request_id}},
+        ))
+        item = resp.get("Item")
+        return from_ddb(item) if item else None
