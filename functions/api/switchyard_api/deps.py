@@ -151,3 +151,14 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InputError("request body must be a JSON object", code="invalid_json")
     return body
+
+
+def reset() -> None:
+    """Forget every cached object (tests and the local runner change the environment)."""
+    if http_client.cache_info().currsize:
+        http_client().close()
+    if ddb_client.cache_info().currsize:
+        ddb_client().close()
+    for fn in (get_settings, get_catalog, ddb_client, key_store, matrix_cache, http_client, router_service):
+        fn.cache_clear()
+    _auth_cache.clear()

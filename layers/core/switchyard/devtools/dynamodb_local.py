@@ -54,9 +54,11 @@ class DynamoDBLocal:
                 raise RuntimeError("DynamoDB Local exited at start (is Java 17 installed?)")
             try:
                 client.list_tables()
+                client.close()
                 return self
             except Exception:
                 time.sleep(0.2)
+        client.close()
         self.stop()
         raise TimeoutError("DynamoDB Local did not answer in time")
 
