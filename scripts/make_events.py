@@ -9,41 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from switchyard.cli import LOCAL_TEST_KEY
+from switchyard.devtools.events import event
 
 OUT = Path(__file__).resolve().parent.parent / "events"
-
-
-def event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None) -> dict[str, Any]:
-    h = {"host": "abc123.execute-api.us-east-1.amazonaws.com", "user-agent": "OpenAI/Python 1.0", "accept": "application/json"}
-    if body is not None or raw is not None:
-        h["content-type"] = "application/json"
-    h.update(headers or {})
-    text = raw if raw is not None else (json.dumps(body) if body is not None else None)
-    return {
-        "version": "2.0",
-        "routeKey": "ANY /{proxy+}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": h,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10", "userAgent": "OpenAI/Python 1.0"},
-            "requestId": "evt-" + path.strip("/").replace("/", "-"),
-            "routeKey": "ANY /{proxy+}",
-            "stage": "$default",
-            "time": "30/Nov/2026:09:00:00 +0000",
-            "timeEpoch": 1796029200000,
-        },
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "isBase64Encoded": False,
-        **({"body": text} if text is not None else {}),
-    }
 
 
 BEARER = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
@@ -56,22 +26,62 @@ def main() -> None:
     events = {
         "health-200": event("GET", "/health"),
         "models-200": event("GET", "/v1/models", headers=BEARER),
-        "route-200-coding": event("POST", "/v1/route", {"messages": USER("Write a Python function that merges two sorted lists in O(n).")}, BEARER),
-        "route-200-x-api-key": event("POST", "/v1/route", {"messages": USER("What are your business hours?"), "routing_mode": "cost"}, {"x-api-key": LOCAL_TEST_KEY}),
-        "chat-completions-503-no-provider": event("POST", "/v1/chat/completions", {"model": "auto", "messages": USER("Summarize: the meeting moved to Friday at 3pm.")}, BEARER),
-        "dispatch-503-no-provider": event("POST", "/v1/dispatch", {"messages": USER("Translate to French: good morning"), "routing_mode": "cost"}, {"x-api-key": LOCAL_TEST_KEY}),
-        "route-401-wrong-key": event("POST", "/v1/route", {"messages": USER("hi")}, {"authorization": "Bearer sy-not-a-real-key"}),
+        "route-200-coding": event(
+            "POST",
+            "/v1/route",
+            {"messages": USER("Write a Python function that merges two sorted lists in O(n).")},
+            BEARER,
+        ),
+        "route-200-x-api-key": event(
+            "POST",
+            "/v1/route",
+            {"messages": USER("What are your business hours?"), "routing_mode": "cost"},
+            {"x-api-key": LOCAL_TEST_KEY},
+        ),
+        "chat-completions-503-no-provider": event(
+            "POST",
+            "/v1/chat/completions",
+            {"model": "auto", "messages": USER("Summarize: the meeting moved to Friday at 3pm.")},
+            BEARER,
+        ),
+        "dispatch-503-no-provider": event(
+            "POST",
+            "/v1/dispatch",
+            {"messages": USER("Translate to French: good morning"), "routing_mode": "cost"},
+            {"x-api-key": LOCAL_TEST_KEY},
+        ),
+        "route-401-wrong-key": event(
+            "POST", "/v1/route", {"messages": USER("hi")}, {"authorization": "Bearer sy-not-a-real-key"}
+        ),
         "route-401-missing-key": event("POST", "/v1/route", {"messages": USER("hi")}),
-        "chat-completions-400-malformed-json": event("POST", "/v1/chat/completions", headers=BEARER, raw='{"model": "auto", "messages": [{"role": "user", "content": "hi"}'),
-        "chat-completions-400-empty-messages": event("POST", "/v1/chat/completions", {"model": "auto", "messages": []}, BEARER),
-        "chat-completions-400-wrong-types": event("POST", "/v1/chat/completions", {"model": "auto", "messages": "hello", "temperature": "hot"}, BEARER),
-        "chat-completions-404-unknown-model": event("POST", "/v1/chat/completions", {"model": "gpt-9-ultra", "messages": USER("hi")}, BEARER),
-        "route-400-unknown-mode": event("POST", "/v1/route", {"messages": USER("hi"), "routing_mode": "cheapest"}, BEARER),
+        "chat-completions-400-malformed-json": event(
+            "POST",
+            "/v1/chat/completions",
+            headers=BEARER,
+            raw='{"model": "auto", "messages": [{"role": "user", "content": "hi"}',
+        ),
+        "chat-completions-400-empty-messages": event(
+            "POST", "/v1/chat/completions", {"model": "auto", "messages": []}, BEARER
+        ),
+        "chat-completions-400-wrong-types": event(
+            "POST",
+            "/v1/chat/completions",
+            {"model": "auto", "messages": "hello", "temperature": "hot"},
+            BEARER,
+        ),
+        "chat-completions-404-unknown-model": event(
+            "POST", "/v1/chat/completions", {"model": "gpt-9-ultra", "messages": USER("hi")}, BEARER
+        ),
+        "route-400-unknown-mode": event(
+            "POST", "/v1/route", {"messages": USER("hi"), "routing_mode": "cheapest"}, BEARER
+        ),
         "chat-completions-413-body-too-large": event("POST", "/v1/chat/completions", big, BEARER),
         "unknown-path-404": event("GET", "/v2/nothing", headers=BEARER),
     }
     for name, ev in events.items():
-        (OUT / f"{name}.json").write_text(json.dumps(ev, indent=2 if name != "chat-completions-413-body-too-large" else None) + "\n")
+        (OUT / f"{name}.json").write_text(
+            json.dumps(ev, indent=2 if name != "chat-completions-413-body-too-large" else None) + "\n"
+        )
     print(f"wrote {len(events)} events to {OUT}")
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from switchyard.cli import LOCAL_TEST_KEY
 from switchyard.devtools.dynamodb_local import DynamoDBLocal, create_tables, local_environment
 from switchyard.devtools.fake_upstream import FakeUpstream
@@ -17,7 +16,14 @@ from switchyard.tenancy import create_key
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 EVENTS = ROOT / "events"
-PROVIDER_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GROQ_API_KEY", "GROQ_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+PROVIDER_ENV = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "GROQ_API_KEY",
+    "GROQ_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+)
 
 
 class Stack:
@@ -60,7 +66,9 @@ def api_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def provider_env(api_env: Stack, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUpstream]:
+def provider_env(
+    api_env: Stack, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeUpstream]:
     """Providers (OpenAI and Groq) pointed at the fake upstream."""
     from switchyard_api import deps
 
@@ -73,4 +81,3 @@ def provider_env(api_env: Stack, upstream: FakeUpstream, monkeypatch: pytest.Mon
     yield upstream
     upstream.fail.clear()
     deps.reset()
-

@@ -143,9 +143,7 @@ def split_complexity(
     whole (so the score says whether the head ranks prompts in domains it never saw), plus
     every third GSM8K / RouterBench row."""
     rng = random.Random(SEED)
-    groups = sorted(
-        {r.group for r in rows if r.source == "mmlu" or r.source.startswith("routerdc")}
-    )
+    groups = sorted({r.group for r in rows if r.source == "mmlu" or r.source.startswith("routerdc")})
     rng.shuffle(groups)
     held = set(groups[: len(groups) // 4])
     train: list[ComplexityRow] = []

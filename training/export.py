@@ -14,7 +14,6 @@ import numpy as np
 import onnx
 from numpy.typing import NDArray
 from onnx import TensorProto, helper, numpy_helper
-
 from pooling import EPS
 
 F32 = NDArray[np.float32]
@@ -65,7 +64,10 @@ def build(w: Weights) -> onnx.ModelProto:
     tail = unit_mean("mask_tail")
     dstd = node(
         "Div",
-        [node("Sub", ["dense", const("dense_mean", w.dense_mean)], "dense_c"), const("dense_std", w.dense_std)],
+        [
+            node("Sub", ["dense", const("dense_mean", w.dense_mean)], "dense_c"),
+            const("dense_std", w.dense_std),
+        ],
         "dense_s",
     )
     feat = node("Concat", [emb, head, tail, dstd], "feat", axis=1)
@@ -79,11 +81,17 @@ def build(w: Weights) -> onnx.ModelProto:
     nodes.append(helper.make_node("Softmax", [logits], ["probabilities"], axis=1))
     h = node("Concat", [feat, "probabilities"], "cx_in", axis=1)
     for i, (wi, bi) in enumerate(w.cx_layers):
-        h = node("Add", [node("MatMul", [h, const(f"cx_w{i}", wi)], f"cx_mm{i}"), const(f"cx_b{i}", bi)], f"cx_z{i}")
+        h = node(
+            "Add",
+            [node("MatMul", [h, const(f"cx_w{i}", wi)], f"cx_mm{i}"), const(f"cx_b{i}", bi)],
+            f"cx_z{i}",
+        )
         if i < len(w.cx_layers) - 1:
             h = node("Relu", [h], f"cx_h{i}")
     sig = node("Sigmoid", [node("Squeeze", [h, axis1], "cx_logit")], "cx_p")
-    nodes.append(helper.make_node("Mul", [sig, const("ten", np.array(10.0, dtype=np.float32))], ["complexity"]))
+    nodes.append(
+        helper.make_node("Mul", [sig, const("ten", np.array(10.0, dtype=np.float32))], ["complexity"])
+    )
 
     def inp(name: str, elem: int, dims: list[str | int]) -> onnx.ValueInfoProto:
         return helper.make_tensor_value_info(name, elem, dims)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-
 from switchyard.classifier.features import ModelInput
 
 EPS = 1e-6
@@ -26,7 +25,5 @@ def pooled(inp: ModelInput, table: NDArray[np.float32]) -> tuple[NDArray[np.floa
     """(embedding [B, D], pooled features [B, 3D]: whole prompt, first and last pieces)."""
     e = table[inp.token_ids].astype(np.float32)
     emb = _unit(_mean(e, inp.mask_all))
-    feats = np.concatenate(
-        [emb, _unit(_mean(e, inp.mask_head)), _unit(_mean(e, inp.mask_tail))], axis=1
-    )
+    feats = np.concatenate([emb, _unit(_mean(e, inp.mask_head)), _unit(_mean(e, inp.mask_tail))], axis=1)
     return emb, feats.astype(np.float32)

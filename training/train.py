@@ -22,17 +22,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-from scipy.sparse import csr_matrix, hstack, vstack
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
-from tokenizers import Tokenizer
-
 import data
 import distill
 import export
+import numpy as np
 import pooling
 from minilm import model_dir as minilm_dir
+from scipy.sparse import csr_matrix, hstack, vstack
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from switchyard import metrics
 from switchyard.classifier.features import (
     BIGRAM_BUCKETS,
@@ -43,6 +41,7 @@ from switchyard.classifier.features import (
     encode,
 )
 from switchyard.classifier.model import META_FILE, MODEL_FILE, TOKENIZER_FILE, RouterModel
+from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = data.SEED
@@ -96,9 +95,7 @@ def ngram_matrix(inp: ModelInput) -> csr_matrix:
 
 
 def static_table(tok: Tokenizer, corpus: list[str], build: Path) -> np.ndarray:
-    key = hashlib.sha256(
-        (Path(distill.__file__).read_bytes() + "\n".join(corpus).encode())
-    ).hexdigest()[:16]
+    key = hashlib.sha256(Path(distill.__file__).read_bytes() + "\n".join(corpus).encode()).hexdigest()[:16]
     cache = build / f"static_table_{key}.npy"
     if cache.exists():
         log(f"static table from cache {cache.name}")
@@ -128,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     acad = data.academic(args.data_dir)
     cx_rows = data.complexity_rows(args.data_dir)
     cx_train, cx_val = data.split_complexity(cx_rows)
-    log(f"task rows: real {len(real_train)}+{len(real_val)} val, handwritten {len(hand)}, academic {len(acad)}")
+    log(
+        f"task rows: real {len(real_train)}+{len(real_val)} val, handwritten {len(hand)}, academic {len(acad)}"
+    )
     log(f"complexity rows: {len(cx_train)} train, {len(cx_val)} val")
 
     task_train = real_train + hand + acad
@@ -172,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     if ALPACA_WEIGHT > 0:
         alp = data.alpaca_rows(args.data_dir)
         f_a, d_a, n_a = featurize([r.prompt for r in alp])
-        x_c = np.concatenate([x_c, np.concatenate([f_a, (d_a - d_mean) / d_std, task_probs(f_a, d_a, n_a)], axis=1)])
+        x_c = np.concatenate(
+            [x_c, np.concatenate([f_a, (d_a - d_mean) / d_std, task_probs(f_a, d_a, n_a)], axis=1)]
+        )
         t_c = np.concatenate([t_c, [r.target for r in alp]])
         w_c = np.concatenate([w_c, np.full(len(alp), ALPACA_WEIGHT)])
         log(f"alpaca anchor rows: {len(alp)} at weight {ALPACA_WEIGHT}")
@@ -182,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         np.array([1] * len(x_c) + [0] * len(x_c)),
         sample_weight=np.concatenate([t_c * w_c, (1.0 - t_c) * w_c]),
     )
-    cx_layers = [(w.astype(np.float32), b.astype(np.float32)) for w, b in zip(cx.coefs_, cx.intercepts_, strict=True)]
+    cx_layers = [
+        (w.astype(np.float32), b.astype(np.float32)) for w, b in zip(cx.coefs_, cx.intercepts_, strict=True)
+    ]
 
     # ---- export and check that onnxruntime gives what the fitted heads give
     weights = export.Weights(table16, d_mean, d_std, task_w, task_ngram, task_b, cx_layers)
@@ -196,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     p_ref = task_probs(f_k, d_k, n_k)
     x_k = np.concatenate([f_k, (d_k - d_mean) / d_std, p_ref], axis=1)
     c_ref = 10.0 * cx.predict_proba(x_k)[:, 1]
-    parity = {"max_prob_diff": float(np.abs(p_onnx - p_ref).max()), "max_complexity_diff": float(np.abs(c_onnx - c_ref).max())}
+    parity = {
+        "max_prob_diff": float(np.abs(p_onnx - p_ref).max()),
+        "max_complexity_diff": float(np.abs(c_onnx - c_ref).max()),
+    }
     log(f"onnx parity {parity}")
     if parity["max_prob_diff"] > 1e-3 or parity["max_complexity_diff"] > 1e-2:
         log("ONNX graph does not reproduce the fitted heads")
@@ -207,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(runtime, real_val, cx_val, args.build / "eval")
     report["parity"] = parity
     report["training_rows"] = {
-        "real": len(real_train), "handwritten": len(hand), "academic": len(acad), "complexity": len(cx_train)
+        "real": len(real_train),
+        "handwritten": len(hand),
+        "academic": len(acad),
+        "complexity": len(cx_train),
     }
     report["label_counts_train"] = dict(Counter(y_tr))
     meta = {
@@ -222,37 +231,83 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def evaluate(model: RouterModel, real_val: list[data.TaskRow], cx_val: list[data.ComplexityRow], out: Path) -> dict:
+def evaluate(
+    model: RouterModel, real_val: list[data.TaskRow], cx_val: list[data.ComplexityRow], out: Path
+) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     # the validation sets in the task_type format, for `switchyard bench classify`
     with (out / "real_val.jsonl").open("w") as fh:
         for i, r in enumerate(real_val):
-            fh.write(json.dumps({"id": f"real_val_{i}", "source": r.source, "prompt": r.prompt, "label_raw": r.task_type, "task_type": r.task_type}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"real_val_{i}",
+                        "source": r.source,
+                        "prompt": r.prompt,
+                        "label_raw": r.task_type,
+                        "task_type": r.task_type,
+                    }
+                )
+                + "\n"
+            )
     with (out / "complexity_val.jsonl").open("w") as fh:
         for i, r in enumerate(cx_val):
-            fh.write(json.dumps({"id": f"cx_val_{i}", "source": r.source, "prompt": r.prompt, "label_raw": r.group, "task_type": None, "complexity": round(10 * r.target, 4)}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"cx_val_{i}",
+                        "source": r.source,
+                        "prompt": r.prompt,
+                        "label_raw": r.group,
+                        "task_type": None,
+                        "complexity": round(10 * r.target, 4),
+                    }
+                )
+                + "\n"
+            )
     with (out / "two_model_val.jsonl").open("w") as fh:
         for i, r in enumerate(cx_val):
             if r.weak is not None:
-                fh.write(json.dumps({"id": f"two_val_{i}", "source": r.source, "prompt": r.prompt, "scores": {"weak": r.weak, "strong": r.strong}}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "id": f"two_val_{i}",
+                            "source": r.source,
+                            "prompt": r.prompt,
+                            "scores": {"weak": r.weak, "strong": r.strong},
+                        }
+                    )
+                    + "\n"
+                )
 
     preds = model.classify_batch([r.prompt for r in real_val])
     y = [r.task_type for r in real_val]
     p = [c.task_type for c in preds]
-    by_source = {s: metrics.accuracy([a for a, r in zip(y, real_val) if r.source == s], [b for b, r in zip(p, real_val) if r.source == s]) for s in sorted({r.source for r in real_val})}
+    by_source = {
+        s: metrics.accuracy(
+            [a for a, r in zip(y, real_val, strict=True) if r.source == s],
+            [b for b, r in zip(p, real_val, strict=True) if r.source == s],
+        )
+        for s in sorted({r.source for r in real_val})
+    }
 
     cx_pred = np.array([c.complexity for c in model.classify_batch([r.prompt for r in cx_val])])
     target = np.array([r.target for r in cx_val])
     groups = Counter(r.group for r in cx_val)
     within = [
         metrics.spearman(cx_pred[idx], target[idx])
-        for g, n in groups.items() if n >= 50
+        for g, n in groups.items()
+        if n >= 50
         for idx in [np.array([r.group == g for r in cx_val])]
     ]
     two = [i for i, r in enumerate(cx_val) if r.weak is not None]
-    summary = metrics.two_model_summary(cx_pred[two], [cx_val[i].weak for i in two], [cx_val[i].strong for i in two])
+    summary = metrics.two_model_summary(
+        cx_pred[two], [cx_val[i].weak for i in two], [cx_val[i].strong for i in two]
+    )
     rng = np.random.default_rng(SEED)
-    rand = metrics.two_model_summary(rng.random(len(two)), [cx_val[i].weak for i in two], [cx_val[i].strong for i in two])
+    rand = metrics.two_model_summary(
+        rng.random(len(two)), [cx_val[i].weak for i in two], [cx_val[i].strong for i in two]
+    )
     return {
         "task_real_val": {
             "n": len(y),

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from switchyard import telemetry
 from switchyard.cli import LOCAL_TEST_KEY
 from switchyard_api import deps
@@ -30,7 +29,12 @@ def client(api_env: object) -> TestClient:
         ("/v1/chat/completions", {"model": "auto"}, 400, "invalid_request"),
         ("/v1/chat/completions", {"messages": []}, 400, "invalid_request"),
         ("/v1/chat/completions", {"messages": [{"role": "wizard", "content": "x"}]}, 400, "invalid_request"),
-        ("/v1/chat/completions", {"messages": [{"role": "system", "content": "only system"}]}, 400, "invalid_request"),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "system", "content": "only system"}]},
+            400,
+            "invalid_request",
+        ),
         ("/v1/chat/completions", {"messages": MSG, "temperature": "hot"}, 400, "invalid_request"),
         ("/v1/chat/completions", {"messages": MSG, "max_tokens": -5}, 400, "invalid_request"),
         ("/v1/chat/completions", {"messages": MSG, "model": "gpt-9"}, 404, "model_not_found"),
@@ -41,7 +45,9 @@ def client(api_env: object) -> TestClient:
         ("/v1/dispatch", {"messages": MSG, "routing_mode": 7}, 400, "invalid_request"),
     ],
 )
-def test_bad_bodies_get_openai_style_4xx(client: TestClient, path: str, body: Any, status: int, code: str) -> None:
+def test_bad_bodies_get_openai_style_4xx(
+    client: TestClient, path: str, body: Any, status: int, code: str
+) -> None:
     kw = {"content": body} if isinstance(body, bytes) else {"json": body}
     r = client.post(path, headers={**AUTH, "content-type": "application/json"}, **kw)
     assert r.status_code == status, r.text
@@ -56,7 +62,10 @@ def test_body_over_limit_is_413(client: TestClient, monkeypatch: pytest.MonkeyPa
     assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
 
 
-@pytest.mark.parametrize("headers", [{}, {"authorization": "Bearer sy-wrong"}, {"x-api-key": "nope"}, {"authorization": "Basic abc"}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"authorization": "Bearer sy-wrong"}, {"x-api-key": "nope"}, {"authorization": "Basic abc"}],
+)
 def test_missing_or_wrong_key_is_401(client: TestClient, headers: dict[str, str]) -> None:
     r = client.post("/v1/route", headers=headers, json={"messages": MSG})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
@@ -71,7 +80,11 @@ def test_matrix_read_failure_degrades_to_prior(client: TestClient, monkeypatch: 
     monkeypatch.setenv("SWITCHYARD_MATRIX_TABLE", "no-such-table")
     deps.reset()
     before = telemetry.snapshot().get("matrix_read_errors", 0)
-    r = client.post("/v1/route", headers=AUTH, json={"messages": [{"role": "user", "content": "Write a sorting function in Go"}]})
+    r = client.post(
+        "/v1/route",
+        headers=AUTH,
+        json={"messages": [{"role": "user", "content": "Write a sorting function in Go"}]},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["decision"]["model"]
     assert telemetry.snapshot().get("matrix_read_errors", 0) == before + 1

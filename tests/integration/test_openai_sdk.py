@@ -11,7 +11,6 @@ import httpx
 import openai
 import pytest
 import uvicorn
-
 from switchyard.cli import LOCAL_TEST_KEY
 from switchyard.devtools.dynamodb_local import free_port
 from switchyard.devtools.fake_upstream import FakeUpstream
@@ -54,7 +53,9 @@ def test_completion_with_routing_headers_and_log(served: str, provider_env: Fake
     router = completion.model_extra["router"]
     assert router["model"] == model and router["savings_usd"] >= 0
     # the request log holds the numbers and no prompt text
-    item = RequestLog(api_env.tables["RequestLogTable"], api_env.client).get("local-dev", router["request_id"])
+    item = RequestLog(api_env.tables["RequestLogTable"], api_env.client).get(
+        "local-dev", router["request_id"]
+    )
     assert item is not None
     assert item["model"] == model and item["task_type"] == "qa" and item["input_tokens"] > 0
     assert "prompt" not in item and "Peru" not in str(item)
@@ -97,7 +98,9 @@ def test_client_errors_are_not_retried(served: str, provider_env: FakeUpstream) 
 
 def test_sdk_surfaces_router_errors(served: str) -> None:
     with pytest.raises(openai.AuthenticationError):
-        sdk(served, key="sy-wrong").chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+        sdk(served, key="sy-wrong").chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": "hi"}]
+        )
     with pytest.raises(openai.NotFoundError):
         sdk(served).chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
     models = sdk(served).models.list()

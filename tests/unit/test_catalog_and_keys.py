@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from switchyard.catalog import load_catalog
 from switchyard.errors import ConfigError
 from switchyard.tenancy import ApiKeyRecord, create_key, hash_key, new_key, verify
@@ -19,8 +18,25 @@ def test_bundled_catalog_has_the_price_table() -> None:
 
 def test_invalid_catalog_is_a_config_error(tmp_path: Path) -> None:
     bad = tmp_path / "c.json"
-    bad.write_text(json.dumps({"providers": {}, "models": [{"id": "x", "provider": "nope", "upstream": "x",
-                   "input_per_mtok": 1, "output_per_mtok": 1, "context_window": 1, "tier": 1, "latency_ms": 1}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "providers": {},
+                "models": [
+                    {
+                        "id": "x",
+                        "provider": "nope",
+                        "upstream": "x",
+                        "input_per_mtok": 1,
+                        "output_per_mtok": 1,
+                        "context_window": 1,
+                        "tier": 1,
+                        "latency_ms": 1,
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(ConfigError):
         load_catalog(bad)
 

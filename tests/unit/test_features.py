@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from switchyard.classifier import features as F
 from switchyard.classifier.model import get_model
 from switchyard.classifier.text import prompt_from_messages
@@ -72,5 +71,10 @@ def test_follow_up_reads_previous_turn() -> None:
     assert "Python function" in text and text.endswith("now add tests")
     long_last = [{"role": "user", "content": "old"}, {"role": "user", "content": "word " * 30}]
     assert prompt_from_messages(long_last) == "word " * 30
-    parts = [{"role": "user", "content": [{"type": "text", "text": "describe"}, {"type": "image_url", "image_url": {}}]}]
+    parts = [
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "describe"}, {"type": "image_url", "image_url": {}}],
+        }
+    ]
     assert prompt_from_messages(parts) == "describe"

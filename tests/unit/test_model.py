@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import switchyard
 from switchyard import TASK_TYPES
 
@@ -58,17 +57,21 @@ def test_any_length_and_empty_prompt() -> None:
 
 
 def test_chat_messages_entry_point() -> None:
-    c = switchyard.classify_messages([
-        {"role": "system", "content": "You are helpful."},
-        {"role": "user", "content": CLEAR["coding"]},
-    ])
+    c = switchyard.classify_messages(
+        [
+            {"role": "system", "content": "You are helpful."},
+            {"role": "user", "content": CLEAR["coding"]},
+        ]
+    )
     assert c.task_type == "coding"
 
 
 def test_paraphrases_are_closer_than_unrelated_prompts() -> None:
-    a, b, c = switchyard.classify_batch([
-        "How do I reset my password?",
-        "What are the steps to reset my password?",
-        "Write a sonnet about autumn leaves.",
-    ])
+    a, b, c = switchyard.classify_batch(
+        [
+            "How do I reset my password?",
+            "What are the steps to reset my password?",
+            "Write a sonnet about autumn leaves.",
+        ]
+    )
     assert float(a.embedding @ b.embedding) > float(a.embedding @ c.embedding)

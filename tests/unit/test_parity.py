@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
-
 import pooling  # training/pooling.py: the numpy twin used for training features
+from onnx import numpy_helper
 from switchyard.classifier.features import encode
 from switchyard.classifier.model import MODEL_FILE, get_model, model_dir
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import httpx
 from fastapi import Request
-
 from switchyard import classifier, telemetry
 from switchyard.catalog import Catalog, load_catalog
-from switchyard.errors import AuthError, InputError, StoreError
+from switchyard.errors import AuthError, ConfigError, InputError, StoreError
 from switchyard.providers.base import ChatProvider
 from switchyard.providers.openai_compat import OpenAICompatProvider
 from switchyard.service.matrix_cache import MatrixCache
@@ -62,7 +61,7 @@ def build_providers(settings: Settings, catalog: Catalog, client: httpx.Client) 
     out: dict[str, ChatProvider] = {}
     for name, spec in catalog.providers.items():
         key = settings.env(spec.api_key_env) if spec.api_key_env else None
-        base = (settings.env(spec.base_url_env) if spec.base_url_env else None)
+        base = settings.env(spec.base_url_env) if spec.base_url_env else None
         if key is None and base is None:
             continue
         if spec.kind == "openai":

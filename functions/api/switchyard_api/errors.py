@@ -9,7 +9,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from switchyard.errors import (
     AuthError,
     InputError,
@@ -25,8 +24,15 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """An error with its HTTP status and OpenAI error fields, raised by routes."""
 
-    def __init__(self, status: int, message: str, type_: str, code: str, param: str | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str,
+        code: str,
+        param: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
         self.extra = extra or {}
@@ -69,13 +75,19 @@ def install(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         loc = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        msg = f"{loc}: {first.get('msg', 'invalid value')}" if loc else str(first.get("msg", "invalid request"))
-        return JSONResponse(error_body(msg, "invalid_request_error", "invalid_request", loc or None), status_code=400)
+        msg = (
+            f"{loc}: {first.get('msg', 'invalid value')}" if loc else str(first.get("msg", "invalid request"))
+        )
+        return JSONResponse(
+            error_body(msg, "invalid_request_error", "invalid_request", loc or None), status_code=400
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(str(exc.detail), "invalid_request_error", code), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(str(exc.detail), "invalid_request_error", code), status_code=exc.status_code
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -25,6 +25,22 @@ def _bench_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_model(args: argparse.Namespace) -> int:
+    from switchyard.bench import model
+
+    result = model.run(repeats=args.repeats)
+    print(json.dumps(result) if args.json else model.render(result))
+    return 0
+
+
+def _bench_overhead(args: argparse.Namespace) -> int:
+    from switchyard.bench import overhead
+
+    result = overhead.run(Path(args.root), n=args.n)
+    print(json.dumps(result) if args.json else overhead.render(result))
+    return 0
+
+
 def _keys_create(args: argparse.Namespace) -> int:
     import boto3
 
@@ -33,7 +49,9 @@ def _keys_create(args: argparse.Namespace) -> int:
     from switchyard.tenancy import create_key
 
     s = get_settings()
-    client = boto3.client("dynamodb", endpoint_url=args.endpoint_url or s.aws_endpoint_url, region_name=s.aws_region)
+    client = boto3.client(
+        "dynamodb", endpoint_url=args.endpoint_url or s.aws_endpoint_url, region_name=s.aws_region
+    )
     key = create_key(KeyStore(args.table or s.keys_table, client), args.tenant, args.allow_model or None)
     print(key)
     print("(shown once: only its hash is stored)", file=sys.stderr)
@@ -59,21 +77,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
-    p = bench.add_parser("classify", help="task-type accuracy and complexity ranking on a task_type JSONL file")
+    p = bench.add_parser(
+        "classify", help="task-type accuracy and complexity ranking on a task_type JSONL file"
+    )
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--batch", type=int, default=64)
     p.set_defaults(func=_bench_classify)
 
+    p = bench.add_parser("model", help="model load time, classify latency by prompt length, artifact sizes")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--repeats", type=int, default=300)
+    p.set_defaults(func=_bench_model)
+    p = bench.add_parser("overhead", help="router overhead through the app on DynamoDB Local")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--n", type=int, default=300, help="requests per prompt length")
+    p.add_argument("--root", default=".")
+    p.set_defaults(func=_bench_overhead)
+
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     p = keys.add_parser("create", help="create a key for a tenant; prints it once")
     p.add_argument("--tenant", required=True)
-    p.add_argument("--allow-model", action="append", help="restrict the key to these catalog models (repeatable)")
+    p.add_argument(
+        "--allow-model", action="append", help="restrict the key to these catalog models (repeatable)"
+    )
     p.add_argument("--table", help="keys table (default: SWITCHYARD_KEYS_TABLE)")
     p.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL)")
     p.set_defaults(func=_keys_create)
 
-    local = sub.add_parser("local", help="run locally on DynamoDB Local").add_subparsers(dest="local", required=True)
+    local = sub.add_parser("local", help="run locally on DynamoDB Local").add_subparsers(
+        dest="local", required=True
+    )
     p = local.add_parser("run", help="DynamoDB Local + tables from template.yaml + the API on uvicorn")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("SWITCHYARD_PORT", "8080")))

@@ -1,14 +1,14 @@
 """The Switchyard error tree.
 
-    SwitchyardError
-    ├── ConfigError          settings, catalog or model files are missing or invalid
-    ├── ModelError           the bundled classifier cannot be loaded or run
-    ├── InputError           a request the router cannot accept (maps to 4xx)
-    ├── AuthError            missing or unknown API key (401)
-    ├── StoreError           DynamoDB (or another store) failed
-    ├── ProviderError        an upstream model provider failed
-    │   └── NoProviderError  no provider is configured for any eligible model
-    └── NoRouteError         no model in the pool is eligible for the request
+SwitchyardError
+├── ConfigError          settings, catalog or model files are missing or invalid
+├── ModelError           the bundled classifier cannot be loaded or run
+├── InputError           a request the router cannot accept (maps to 4xx)
+├── AuthError            missing or unknown API key (401)
+├── StoreError           DynamoDB (or another store) failed
+├── ProviderError        an upstream model provider failed
+│   └── NoProviderError  no provider is configured for any eligible model
+└── NoRouteError         no model in the pool is eligible for the request
 """
 
 from __future__ import annotations

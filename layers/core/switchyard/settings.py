@@ -25,7 +25,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SWITCHYARD_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
     )
     aws_region: str = Field(
-        default="us-east-1", validation_alias=AliasChoices("SWITCHYARD_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
+        default="us-east-1",
+        validation_alias=AliasChoices("SWITCHYARD_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
     ddb_timeout_seconds: float = 2.0
 

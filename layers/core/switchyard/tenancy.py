@@ -57,16 +57,20 @@ class KeyWriter(Protocol):
     def put(self, record: ApiKeyRecord) -> None: ...
 
 
-def create_key(store: KeyWriter, tenant_id: str, allowed_models: list[str] | None = None, key: str | None = None) -> str:
+def create_key(
+    store: KeyWriter, tenant_id: str, allowed_models: list[str] | None = None, key: str | None = None
+) -> str:
     """Create (or register a given) key for a tenant; returns the key, stores only its hash."""
     from datetime import UTC, datetime
 
     key = key or new_key()
-    store.put(ApiKeyRecord(
-        key_hash=hash_key(key),
-        tenant_id=tenant_id,
-        key_id=key_id(key),
-        allowed_models=allowed_models,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    ))
+    store.put(
+        ApiKeyRecord(
+            key_hash=hash_key(key),
+            tenant_id=tenant_id,
+            key_id=key_id(key),
+            allowed_models=allowed_models,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+    )
     return key

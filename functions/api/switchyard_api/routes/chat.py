@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
-
 from switchyard.errors import InputError, NoProviderError, NoRouteError
 from switchyard.service.router import CompletionResult, RouteResult, RouterService, parse_model_field
+from switchyard.settings import get_settings
 from switchyard.tenancy import Tenant
+
 from switchyard_api import deps
 from switchyard_api.errors import ApiError, error_body
 from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest
@@ -50,18 +51,24 @@ def _route_info(routed: RouteResult) -> dict[str, Any]:
     }
 
 
-async def _route(service: RouterService, request: dict[str, Any], tenant: Tenant, model: str | None, mode: str | None) -> RouteResult:
-    s = deps.get_settings()
+async def _route(
+    service: RouterService, request: dict[str, Any], tenant: Tenant, model: str | None, mode: str | None
+) -> RouteResult:
+    s = get_settings()
     routing_mode, pinned = parse_model_field(model, mode or s.default_mode, service.catalog)
     if pinned and tenant.allowed_models is not None and pinned not in tenant.allowed_models:
-        raise InputError(f"model '{pinned}' is not allowed for this API key", param="model", code="model_not_allowed")
+        raise InputError(
+            f"model '{pinned}' is not allowed for this API key", param="model", code="model_not_allowed"
+        )
     try:
         return await run_in_threadpool(service.route, request, tenant, routing_mode, pinned)
     except NoRouteError:
         raise
 
 
-async def _complete(service: RouterService, request: dict[str, Any], routed: RouteResult, tenant: Tenant) -> CompletionResult:
+async def _complete(
+    service: RouterService, request: dict[str, Any], routed: RouteResult, tenant: Tenant
+) -> CompletionResult:
     try:
         return await run_in_threadpool(service.complete, request, routed, tenant)
     except NoProviderError as exc:
@@ -81,7 +88,11 @@ async def chat_completions(request: Request) -> JSONResponse:
     body = await deps.json_body(request)
     req = _validate(ChatCompletionRequest, body)
     if req.stream:
-        raise InputError("stream=true is not supported yet; send stream=false", param="stream", code="unsupported_parameter")
+        raise InputError(
+            "stream=true is not supported yet; send stream=false",
+            param="stream",
+            code="unsupported_parameter",
+        )
     payload = req.model_dump(exclude_none=True)
     service = deps.router_service()
     routed = await _route(service, payload, tenant, req.model, req.routing_mode)

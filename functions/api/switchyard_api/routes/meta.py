@@ -18,7 +18,10 @@ def list_models(request: Request) -> dict[str, Any]:
     catalog = deps.get_catalog()
     ids = ["auto", "router:auto", "router:cost", "router:speed", "router:quality"]
     ids += [m.id for m in catalog.models if tenant.allowed_models is None or m.id in tenant.allowed_models]
-    return {"object": "list", "data": [{"id": i, "object": "model", "created": CREATED, "owned_by": "switchyard"} for i in ids]}
+    return {
+        "object": "list",
+        "data": [{"id": i, "object": "model", "created": CREATED, "owned_by": "switchyard"} for i in ids],
+    }
 
 
 @router.get("/health")

@@ -27,7 +27,11 @@ def run(path: Path, batch: int = BATCH) -> dict[str, Any]:
     labelled = [(r, p) for r, p in zip(rows, preds, strict=True) if r.get("task_type") in TASK_TYPES]
     y = [str(r["task_type"]) for r, _ in labelled]
     yhat = [p.task_type for _, p in labelled]
-    with_cx = [(float(r["complexity"]), p.complexity) for r, p in zip(rows, preds, strict=True) if isinstance(r.get("complexity"), int | float)]
+    with_cx = [
+        (float(r["complexity"]), p.complexity)
+        for r, p in zip(rows, preds, strict=True)
+        if isinstance(r.get("complexity"), int | float)
+    ]
     raw: dict[str, Counter[str]] = defaultdict(Counter)
     for r, p in zip(rows, preds, strict=True):
         if r.get("label_raw") is not None:
@@ -40,7 +44,9 @@ def run(path: Path, batch: int = BATCH) -> dict[str, Any]:
         "macro_f1": metrics.macro_f1(y, yhat, TASK_TYPES) if y else None,
         "confusion": {"labels": list(TASK_TYPES), "matrix": metrics.confusion(y, yhat, TASK_TYPES)},
         "n_complexity": len(with_cx),
-        "spearman_complexity": metrics.spearman([a for a, _ in with_cx], [b for _, b in with_cx]) if with_cx else None,
+        "spearman_complexity": metrics.spearman([a for a, _ in with_cx], [b for _, b in with_cx])
+        if with_cx
+        else None,
         "predicted_by_label_raw": {k: dict(v.most_common()) for k, v in sorted(raw.items())},
         "predicted_counts": dict(Counter(p.task_type for p in preds)),
     }

@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 TASK_TYPES: tuple[str, ...] = (
     "coding",
@@ -58,15 +61,6 @@ DENSE_FEATURES: tuple[str, ...] = (
     "non_ascii_frac",
     "given_text",
 )
-
-
-class Encoding(Protocol):
-    @property
-    def ids(self) -> list[int]: ...
-
-
-class TokenizerLike(Protocol):
-    def encode_batch(self, inputs: list[str], add_special_tokens: bool = ...) -> list[Encoding]: ...
 
 
 @dataclass(frozen=True)
@@ -129,7 +123,7 @@ def dense_features(text: str, n_tokens: int) -> list[float]:
     ]
 
 
-def encode(tokenizer: TokenizerLike, texts: Sequence[str]) -> ModelInput:
+def encode(tokenizer: Tokenizer, texts: Sequence[str]) -> ModelInput:
     """Tokenise and window a batch of prompts into the arrays the model reads."""
     windowed = [window_text(t) for t in texts]
     encodings = tokenizer.encode_batch(windowed, add_special_tokens=False)

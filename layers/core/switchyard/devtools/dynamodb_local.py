@@ -42,7 +42,15 @@ class DynamoDBLocal:
     def start(self, timeout: float = 30.0) -> DynamoDBLocal:
         lib = self.jar.parent / "DynamoDBLocal_lib"
         self.proc = subprocess.Popen(
-            ["java", f"-Djava.library.path={lib}", "-jar", str(self.jar), "-inMemory", "-port", str(self.port)],
+            [
+                "java",
+                f"-Djava.library.path={lib}",
+                "-jar",
+                str(self.jar),
+                "-inMemory",
+                "-port",
+                str(self.port),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.jar.parent,
@@ -103,7 +111,9 @@ def create_tables(client: Any, template_path: Path, prefix: str = "switchyard-")
     return names
 
 
-def local_environment(template_path: Path, function_id: str, tables: dict[str, str], endpoint: str) -> dict[str, str]:
+def local_environment(
+    template_path: Path, function_id: str, tables: dict[str, str], endpoint: str
+) -> dict[str, str]:
     """The function's environment from the template, with !Ref'd tables resolved to local names."""
     doc = template.load(template_path)
     fn = template.function(doc, function_id)
@@ -114,10 +124,12 @@ def local_environment(template_path: Path, function_id: str, tables: dict[str, s
             env[k] = tables[ref]
         elif ref in params and "Default" in params[ref]:
             env[k] = str(params[ref]["Default"])
-    env.update({
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-    })
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        }
+    )
     return env

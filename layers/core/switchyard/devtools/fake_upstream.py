@@ -33,7 +33,9 @@ class FakeUpstream:
                 try:
                     body = json.loads(raw)
                 except json.JSONDecodeError:
-                    return self._send(400, {"error": {"message": "bad json", "type": "invalid_request_error"}})
+                    return self._send(
+                        400, {"error": {"message": "bad json", "type": "invalid_request_error"}}
+                    )
                 with upstream._lock:
                     upstream.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if self.path.rstrip("/") != "/v1/chat/completions":
@@ -41,7 +43,9 @@ class FakeUpstream:
                 model = str(body.get("model"))
                 status = upstream.fail.get(model)
                 if status:
-                    return self._send(status, {"error": {"message": f"injected {status}", "type": "server_error"}})
+                    return self._send(
+                        status, {"error": {"message": f"injected {status}", "type": "server_error"}}
+                    )
                 self._send(200, completion(model, body.get("messages", [])))
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:

@@ -39,10 +39,14 @@ def run(root: Path, host: str, port: int) -> int:
         providers = sorted(router_service().providers)
         print(f"Switchyard on http://{host}:{port}/v1  (DynamoDB Local on {ddb.endpoint})")
         print(f"API key: {key}")
-        print(f"providers configured: {', '.join(providers) or 'none (set OPENAI_API_KEY or OPENAI_BASE_URL); /v1/route works'}")
-        print(f"try: curl -s http://{host}:{port}/v1/route -H 'Authorization: Bearer {key}' "
-              "-H 'content-type: application/json' -d '{\"messages\":[{\"role\":\"user\",\"content\":\"What are your business hours?\"}]}'",
-              flush=True)
+        print(
+            f"providers configured: {', '.join(providers) or 'none (set OPENAI_API_KEY or OPENAI_BASE_URL); /v1/route works'}"
+        )
+        print(
+            f"try: curl -s http://{host}:{port}/v1/route -H 'Authorization: Bearer {key}' "
+            '-H \'content-type: application/json\' -d \'{"messages":[{"role":"user","content":"What are your business hours?"}]}\'',
+            flush=True,
+        )
         uvicorn.run("switchyard_api.app:app", host=host, port=port, log_level="warning")
     finally:
         ddb.stop()

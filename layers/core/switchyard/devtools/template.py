@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
     pass
 
 
@@ -18,7 +18,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
     return {name: value}
 
@@ -28,7 +28,7 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 def load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        doc = yaml.load(fh, Loader=_CfnLoader)
     if not isinstance(doc, dict):
         raise ValueError(f"{path} is not a template")
     return doc

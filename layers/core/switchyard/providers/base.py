@@ -10,9 +10,24 @@ from switchyard.catalog import ModelSpec
 
 # Request fields passed through to OpenAI-compatible upstreams.
 PASSTHROUGH = (
-    "messages", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "n",
-    "presence_penalty", "frequency_penalty", "seed", "tools", "tool_choice", "response_format",
-    "logit_bias", "user", "parallel_tool_calls", "logprobs", "top_logprobs",
+    "messages",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "logit_bias",
+    "user",
+    "parallel_tool_calls",
+    "logprobs",
+    "top_logprobs",
 )
 
 

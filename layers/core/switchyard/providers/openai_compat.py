@@ -40,7 +40,9 @@ class OpenAICompatProvider:
             if not isinstance(choices, list) or not choices:
                 raise ValueError("no choices")
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderError(f"{self.name}: malformed completion ({exc})", status=502, model=model.id) from exc
+            raise ProviderError(
+                f"{self.name}: malformed completion ({exc})", status=502, model=model.id
+            ) from exc
         usage = data.get("usage") or {}
         return ProviderResponse(
             body=data,

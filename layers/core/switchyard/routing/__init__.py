@@ -3,4 +3,14 @@
 from switchyard.routing.matrix import PRIOR, Cell, ConfidenceMatrix
 from switchyard.routing.policy import MODES, Decision, RouteInput, RoutingMode, decide, min_tier
 
-__all__ = ["MODES", "PRIOR", "Cell", "ConfidenceMatrix", "Decision", "RouteInput", "RoutingMode", "decide", "min_tier"]
+__all__ = [
+    "MODES",
+    "PRIOR",
+    "Cell",
+    "ConfidenceMatrix",
+    "Decision",
+    "RouteInput",
+    "RoutingMode",
+    "decide",
+    "min_tier",
+]

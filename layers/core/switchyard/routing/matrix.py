@@ -14,10 +14,26 @@ from switchyard.classifier.features import TASK_TYPES
 
 # Prior quality by tier and task type: what share of answers we expect users to accept.
 PRIOR_BY_TIER: dict[int, dict[str, float]] = {
-    1: {"coding": 0.55, "reasoning": 0.50, "creative": 0.72, "qa": 0.72,
-        "summarization": 0.78, "extraction": 0.75, "classification": 0.80, "rewrite": 0.78},
-    2: {"coding": 0.78, "reasoning": 0.74, "creative": 0.82, "qa": 0.82,
-        "summarization": 0.86, "extraction": 0.85, "classification": 0.87, "rewrite": 0.86},
+    1: {
+        "coding": 0.55,
+        "reasoning": 0.50,
+        "creative": 0.72,
+        "qa": 0.72,
+        "summarization": 0.78,
+        "extraction": 0.75,
+        "classification": 0.80,
+        "rewrite": 0.78,
+    },
+    2: {
+        "coding": 0.78,
+        "reasoning": 0.74,
+        "creative": 0.82,
+        "qa": 0.82,
+        "summarization": 0.86,
+        "extraction": 0.85,
+        "classification": 0.87,
+        "rewrite": 0.86,
+    },
     3: {t: 0.90 for t in TASK_TYPES},
 }
 
@@ -44,12 +60,13 @@ class ConfidenceMatrix:
 
     def to_item(self) -> dict[str, dict[str, dict[str, float]]]:
         return {
-            m: {t: {"quality": c.quality, "n": c.n} for t, c in row.items()}
-            for m, row in self.cells.items()
+            m: {t: {"quality": c.quality, "n": c.n} for t, c in row.items()} for m, row in self.cells.items()
         }
 
     @classmethod
-    def from_item(cls, cells: Mapping[str, Mapping[str, Mapping[str, object]]], version: str) -> ConfidenceMatrix:
+    def from_item(
+        cls, cells: Mapping[str, Mapping[str, Mapping[str, object]]], version: str
+    ) -> ConfidenceMatrix:
         parsed = {
             str(m): {
                 str(t): Cell(float(str(c["quality"])), float(str(c.get("n", 0))))

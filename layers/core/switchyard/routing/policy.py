@@ -39,8 +39,14 @@ MODE_SHIFT: dict[str, float] = {"auto": 0.0, "cost": -1.5, "speed": 0.0, "qualit
 MODE_BAR: dict[str, float] = {"auto": 0.70, "cost": 0.60, "speed": 0.70, "quality": 0.80}
 # Expected completion length by task type, for cost estimates when max_tokens is unset.
 OUTPUT_TOKENS: dict[str, int] = {
-    "coding": 600, "reasoning": 400, "creative": 700, "qa": 400,
-    "summarization": 200, "extraction": 150, "classification": 20, "rewrite": 300,
+    "coding": 600,
+    "reasoning": 400,
+    "creative": 700,
+    "qa": 400,
+    "summarization": 200,
+    "extraction": 150,
+    "classification": 20,
+    "rewrite": 300,
 }
 
 
@@ -112,9 +118,7 @@ def _ineligible(m: ModelSpec, inp: RouteInput, out_tokens: int) -> str | None:
     return None
 
 
-def decide(
-    inp: RouteInput, catalog: Catalog, matrix: ConfidenceMatrix, baseline_model: str
-) -> Decision:
+def decide(inp: RouteInput, catalog: Catalog, matrix: ConfidenceMatrix, baseline_model: str) -> Decision:
     """Pick the model for a request. Raises NoRouteError when no model is eligible."""
     out_tokens = output_tokens(inp)
     reasons: list[str] = []
@@ -130,7 +134,9 @@ def decide(
 
     tier = min_tier(inp.task_type, inp.complexity, inp.mode)
     bar = MODE_BAR[inp.mode]
-    reasons.append(f"task {inp.task_type}, complexity {inp.complexity:.1f} → minimum tier {tier} ({inp.mode})")
+    reasons.append(
+        f"task {inp.task_type}, complexity {inp.complexity:.1f} → minimum tier {tier} ({inp.mode})"
+    )
 
     def quality(m: ModelSpec) -> float:
         return matrix.quality(m.id, m.tier, inp.task_type)
@@ -145,7 +151,9 @@ def decide(
         q = quality(m)
         if q < bar:
             learned = "learned" if not matrix.is_prior(m.id, inp.task_type) else "prior"
-            reasons.append(f"escalated past {m.id}: {learned} quality {q:.2f} for {inp.task_type} < {bar:.2f}")
+            reasons.append(
+                f"escalated past {m.id}: {learned} quality {q:.2f} for {inp.task_type} < {bar:.2f}"
+            )
             continue
         candidates.append(m)
 
@@ -180,4 +188,3 @@ def decide(
         baseline_cost_usd=round(base_cost, 8),
         reasons=tuple(reasons),
     )
-

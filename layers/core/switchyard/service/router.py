@@ -172,13 +172,17 @@ class RouterService:
         base_cost = base.cost(resp.input_tokens, resp.output_tokens)
         body = dict(resp.body)
         body["model"] = model_id
-        result = CompletionResult(routed, body, model_id, tried, cost, base_cost, (time.perf_counter() - start) * 1000)
+        result = CompletionResult(
+            routed, body, model_id, tried, cost, base_cost, (time.perf_counter() - start) * 1000
+        )
         body["router"] = result.router_info()
         self.record(request, tenant, result, resp)
         return result
 
     # ---- request log
-    def record(self, request: Mapping[str, Any], tenant: Tenant, result: CompletionResult, resp: ProviderResponse) -> None:
+    def record(
+        self, request: Mapping[str, Any], tenant: Tenant, result: CompletionResult, resp: ProviderResponse
+    ) -> None:
         if self.request_log is None:
             return
         now = self.clock()
@@ -212,7 +216,9 @@ class RouterService:
             log.warning("request log write failed: %s", type(exc).__name__)
 
 
-def parse_model_field(model: str | None, default_mode: str, catalog: Catalog) -> tuple[RoutingMode, str | None]:
+def parse_model_field(
+    model: str | None, default_mode: str, catalog: Catalog
+) -> tuple[RoutingMode, str | None]:
     """``auto`` / ``router:<mode>`` → (mode, None); a catalog model id → (default mode, id)."""
     from switchyard.routing.policy import MODES
 
@@ -222,10 +228,18 @@ def parse_model_field(model: str | None, default_mode: str, catalog: Catalog) ->
     if model.startswith("router:"):
         mode = model.split(":", 1)[1]
         if mode not in MODES:
-            raise InputError(f"unknown routing mode '{mode}'; use one of {', '.join(MODES)}", param="model", code="invalid_routing_mode")
+            raise InputError(
+                f"unknown routing mode '{mode}'; use one of {', '.join(MODES)}",
+                param="model",
+                code="invalid_routing_mode",
+            )
         return _mode(mode), None
     if catalog.get(model) is None:
-        raise InputError(f"The model '{model}' does not exist; use 'auto', 'router:<mode>' or one of {', '.join(m.id for m in catalog.models)}", param="model", code="model_not_found")
+        raise InputError(
+            f"The model '{model}' does not exist; use 'auto', 'router:<mode>' or one of {', '.join(m.id for m in catalog.models)}",
+            param="model",
+            code="model_not_found",
+        )
     return _mode(default_mode), model
 
 
@@ -233,5 +247,9 @@ def _mode(mode: str) -> RoutingMode:
     from switchyard.routing.policy import MODES
 
     if mode not in MODES:
-        raise InputError(f"unknown routing mode '{mode}'; use one of {', '.join(MODES)}", param="routing_mode", code="invalid_routing_mode")
+        raise InputError(
+            f"unknown routing mode '{mode}'; use one of {', '.join(MODES)}",
+            param="routing_mode",
+            code="invalid_routing_mode",
+        )
     return mode  # type: ignore[return-value]

@@ -67,18 +67,24 @@ class KeyStore:
         self.client = client
 
     def get(self, key_hash: str) -> ApiKeyRecord | None:
-        resp = _call("get key", lambda: self.client.get_item(
-            TableName=self.table, Key={"key_hash": {"S": key_hash}}, ConsistentRead=False
-        ))
+        resp = _call(
+            "get key",
+            lambda: self.client.get_item(
+                TableName=self.table, Key={"key_hash": {"S": key_hash}}, ConsistentRead=False
+            ),
+        )
         item = resp.get("Item")
         return ApiKeyRecord.model_validate(from_ddb(item)) if item else None
 
     def put(self, record: ApiKeyRecord) -> None:
-        _call("put key", lambda: self.client.put_item(
-            TableName=self.table,
-            Item=to_ddb(record.model_dump()),
-            ConditionExpression="attribute_not_exists(key_hash)",
-        ))
+        _call(
+            "put key",
+            lambda: self.client.put_item(
+                TableName=self.table,
+                Item=to_ddb(record.model_dump()),
+                ConditionExpression="attribute_not_exists(key_hash)",
+            ),
+        )
 
 
 class MatrixStore:
@@ -91,13 +97,15 @@ class MatrixStore:
         self.client = client
 
     def get(self) -> dict[str, Any] | None:
-        resp = _call("get matrix", lambda: self.client.get_item(
-            TableName=self.table, Key={"name": {"S": self.NAME}}
-        ))
+        resp = _call(
+            "get matrix", lambda: self.client.get_item(TableName=self.table, Key={"name": {"S": self.NAME}})
+        )
         item = resp.get("Item")
         return from_ddb(item) if item else None
 
-    def put(self, cells: Mapping[str, Any], version: str, updated_at: str, previous: str | None = None) -> None:
+    def put(
+        self, cells: Mapping[str, Any], version: str, updated_at: str, previous: str | None = None
+    ) -> None:
         """Write a new matrix; with ``previous``, only if the stored version is still that one."""
         kwargs: dict[str, Any] = {}
         if previous is not None:
@@ -121,9 +129,12 @@ class RequestLog:
         _call("put request log", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(item)))
 
     def get(self, tenant_id: str, request_id: str) -> dict[str, Any] | None:
-        resp = _call("get request log", lambda: self.client.get_item(
-            TableName=self.table,
-            Key={"tenant_id": {"S": tenant_id}, "request_id": {"S": request_id}},
-        ))
+        resp = _call(
+            "get request log",
+            lambda: self.client.get_item(
+                TableName=self.table,
+                Key={"tenant_id": {"S": tenant_id}, "request_id": {"S": request_id}},
+            ),
+        )
         item = resp.get("Item")
         return from_ddb(item) if item else None

