@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from switchyard.cli import LOCAL_TEST_KEY
 from switchyard.devtools.dynamodb_local import DynamoDBLocal, create_tables, local_environment
 from switchyard.devtools.fake_upstream import FakeUpstream

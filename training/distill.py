@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from minilm import MiniLM
 from numpy.typing import NDArray
+
+from minilm import MiniLM
 
 DIM = 256
 SIF_A = 1e-3

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+
 from switchyard.classifier.features import ModelInput
 
 EPS = 1e-6

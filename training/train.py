@@ -22,15 +22,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import data
-import distill
-import export
 import numpy as np
-import pooling
-from minilm import model_dir as minilm_dir
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from tokenizers import Tokenizer
+
+import data
+import distill
+import export
+import pooling
+from minilm import model_dir as minilm_dir
 from switchyard import metrics
 from switchyard.classifier.features import (
     BIGRAM_BUCKETS,
@@ -41,7 +43,6 @@ from switchyard.classifier.features import (
     encode,
 )
 from switchyard.classifier.model import META_FILE, MODEL_FILE, TOKENIZER_FILE, RouterModel
-from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = data.SEED

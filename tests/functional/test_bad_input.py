@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
 from switchyard import telemetry
 from switchyard.cli import LOCAL_TEST_KEY
 from switchyard_api import deps

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from switchyard.devtools.invoke import invoke
 from tests_support import EVENTS, TEMPLATE
 

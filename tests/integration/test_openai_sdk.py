@@ -11,6 +11,7 @@ import httpx
 import openai
 import pytest
 import uvicorn
+
 from switchyard.cli import LOCAL_TEST_KEY
 from switchyard.devtools.dynamodb_local import free_port
 from switchyard.devtools.fake_upstream import FakeUpstream

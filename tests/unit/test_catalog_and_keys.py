@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from switchyard.catalog import load_catalog
 from switchyard.errors import ConfigError
 from switchyard.tenancy import ApiKeyRecord, create_key, hash_key, new_key, verify

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from switchyard.classifier import features as F
 from switchyard.classifier.model import get_model
 from switchyard.classifier.text import prompt_from_messages

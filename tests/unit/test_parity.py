@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-import pooling  # training/pooling.py: the numpy twin used for training features
 from onnx import numpy_helper
+
+import pooling  # training/pooling.py: the numpy twin used for training features
 from switchyard.classifier.features import encode
 from switchyard.classifier.model import MODEL_FILE, get_model, model_dir
 

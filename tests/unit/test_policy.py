@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from switchyard.catalog import load_catalog
 from switchyard.errors import NoRouteError
 from switchyard.routing import PRIOR, Cell, ConfidenceMatrix, RouteInput, decide, min_tier

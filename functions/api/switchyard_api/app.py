@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from switchyard import __version__
 
+from switchyard import __version__
 from switchyard_api import errors
 from switchyard_api.routes import chat, meta
 

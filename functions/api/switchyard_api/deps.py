@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 from fastapi import Request
+
 from switchyard import classifier, telemetry
 from switchyard.catalog import Catalog, load_catalog
-from switchyard.errors import AuthError, ConfigError, InputError, StoreError
+from switchyard.errors import AuthError, InputError, StoreError
 from switchyard.providers.base import ChatProvider
 from switchyard.providers.openai_compat import OpenAICompatProvider
 from switchyard.service.matrix_cache import MatrixCache

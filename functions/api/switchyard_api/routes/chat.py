@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+
 from switchyard.errors import InputError, NoProviderError, NoRouteError
 from switchyard.service.router import CompletionResult, RouteResult, RouterService, parse_model_field
 from switchyard.settings import get_settings
 from switchyard.tenancy import Tenant
-
 from switchyard_api import deps
 from switchyard_api.errors import ApiError, error_body
 from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest

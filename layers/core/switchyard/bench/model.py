@@ -10,11 +10,47 @@ from typing import Any
 from switchyard.bench.timing import summary_ms
 from switchyard.classifier.model import RouterModel, model_dir
 
-WORDS = (
-    "the router sends each prompt to the cheapest model that will answer it well while "
-    "keeping quality high for hard code refactors and math proofs summarize translate "
-    "classify extract write explain why how what when python function data table"
-).split()
+WORDS = [
+    "the",
+    "router",
+    "sends",
+    "each",
+    "prompt",
+    "to",
+    "the",
+    "cheapest",
+    "model",
+    "that",
+    "will",
+    "answer",
+    "it",
+    "well",
+    "while",
+    "keeping",
+    "quality",
+    "high",
+    "for",
+    "hard",
+    "code",
+    "refactors",
+    "and",
+    "math",
+    "proofs",
+    "summarize",
+    "translate",
+    "classify",
+    "extract",
+    "write",
+    "explain",
+    "why",
+    "how",
+    "what",
+    "when",
+    "python",
+    "function",
+    "data",
+    "table",
+]
 BUCKETS = (16, 64, 128, 512)
 
 
@@ -53,6 +89,8 @@ def run(repeats: int = 300, seed: int = 0) -> dict[str, Any]:
 def render(r: dict[str, Any]) -> str:
     lines = [f"model load: {r['load_ms']} ms", "classify, one prompt at a time:"]
     for k, v in r["classify"].items():
-        lines.append(f"  {k:>11}: p50 {v['p50_ms']:.3f} ms  p90 {v['p90_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  (n={v['n']})")
+        lines.append(
+            f"  {k:>11}: p50 {v['p50_ms']:.3f} ms  p90 {v['p90_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  (n={v['n']})"
+        )
     lines.append(f"artifacts: {r['artifact_mb']} (total {r['artifact_total_mb']} MB)")
     return "\n".join(lines)

@@ -53,12 +53,14 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
             deps._auth_cache.clear()  # every request reads its key from DynamoDB
             cold_auth.append(call("What are your business hours?"))
         warm = summary_ms(all_warm)
-        out.update({
-            "overhead_p50_ms": warm["p50_ms"],
-            "overhead_p99_ms": warm["p99_ms"],
-            "n": warm["n"],
-            "uncached_auth": summary_ms(cold_auth),
-        })
+        out.update(
+            {
+                "overhead_p50_ms": warm["p50_ms"],
+                "overhead_p99_ms": warm["p99_ms"],
+                "n": warm["n"],
+                "uncached_auth": summary_ms(cold_auth),
+            }
+        )
         return out
     finally:
         deps.reset()
@@ -71,5 +73,7 @@ def render(r: dict[str, Any]) -> str:
         lines.append(f"  {k:>5} words: p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms")
     lines.append(f"  all: p50 {r['overhead_p50_ms']:.3f} ms  p99 {r['overhead_p99_ms']:.3f} ms (n={r['n']})")
     u = r["uncached_auth"]
-    lines.append(f"  key read from DynamoDB on every request: p50 {u['p50_ms']:.3f} ms  p99 {u['p99_ms']:.3f} ms")
+    lines.append(
+        f"  key read from DynamoDB on every request: p50 {u['p50_ms']:.3f} ms  p99 {u['p99_ms']:.3f} ms"
+    )
     return "\n".join(lines)
