@@ -77,12 +77,28 @@ def main() -> None:
         ),
         "chat-completions-413-body-too-large": event("POST", "/v1/chat/completions", big, BEARER),
         "unknown-path-404": event("GET", "/v2/nothing", headers=BEARER),
+        "feedback-404-unknown-request": event(
+            "POST", "/v1/feedback", {"request_id": "req_0000000000000unknown", "rating": "down"}, BEARER
+        ),
+        "feedback-400-bad-score": event("POST", "/v1/feedback", {"request_id": "req_1", "score": 7}, BEARER),
     }
     for name, ev in events.items():
         (OUT / f"{name}.json").write_text(
             json.dumps(ev, indent=2 if name != "chat-completions-413-body-too-large" else None) + "\n"
         )
-    print(f"wrote {len(events)} events to {OUT}")
+    scheduled = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "123456789012",
+        "time": "2026-11-30T10:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/switchyard-rescore"],
+        "detail": {},
+    }
+    (OUT / "rescore-scheduled.json").write_text(json.dumps(scheduled, indent=2) + "\n")
+    print(f"wrote {len(events) + 1} events to {OUT}")
 
 
 if __name__ == "__main__":

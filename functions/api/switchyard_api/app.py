@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from switchyard import __version__
 from switchyard_api import errors
-from switchyard_api.routes import chat, meta
+from switchyard_api.routes import chat, feedback, meta
 
 
 def create_app() -> FastAPI:
@@ -15,6 +15,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.include_router(chat.router)
+    app.include_router(feedback.router)
     app.include_router(meta.router)
     return app
 

@@ -20,7 +20,7 @@ from switchyard.providers.openai_compat import OpenAICompatProvider
 from switchyard.service.matrix_cache import MatrixCache
 from switchyard.service.router import RouterService
 from switchyard.settings import Settings, get_settings
-from switchyard.stores.dynamodb import KeyStore, MatrixStore, RequestLog
+from switchyard.stores.dynamodb import FeedbackStore, KeyStore, MatrixStore, RequestLog
 from switchyard.tenancy import Tenant, hash_key, verify
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,16 @@ def ddb_client() -> Any:
 @lru_cache(maxsize=1)
 def key_store() -> KeyStore:
     return KeyStore(get_settings().keys_table, ddb_client())
+
+
+@lru_cache(maxsize=1)
+def request_log() -> RequestLog:
+    return RequestLog(get_settings().log_table, ddb_client())
+
+
+@lru_cache(maxsize=1)
+def feedback_store() -> FeedbackStore:
+    return FeedbackStore(get_settings().feedback_table, ddb_client())
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +97,7 @@ def router_service() -> RouterService:
         classify=classifier.classify,
         matrix=matrix_cache().get,
         providers=build_providers(s, catalog, http_client()),
-        request_log=RequestLog(s.log_table, ddb_client()),
+        request_log=request_log(),
         baseline_model=s.baseline_model,
         log_prompts=s.log_prompts,
         retention_days=s.log_retention_days,
@@ -159,6 +169,16 @@ def reset() -> None:
         http_client().close()
     if ddb_client.cache_info().currsize:
         ddb_client().close()
-    for fn in (get_settings, get_catalog, ddb_client, key_store, matrix_cache, http_client, router_service):
+    for fn in (
+        get_settings,
+        get_catalog,
+        ddb_client,
+        key_store,
+        request_log,
+        feedback_store,
+        matrix_cache,
+        http_client,
+        router_service,
+    ):
         fn.cache_clear()
     _auth_cache.clear()

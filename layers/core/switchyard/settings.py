@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     keys_table: str = "switchyard-keys"
     matrix_table: str = "switchyard-matrix"
     log_table: str = "switchyard-requests"
+    feedback_table: str = "switchyard-feedback"
     aws_endpoint_url: str | None = Field(
         default=None, validation_alias=AliasChoices("SWITCHYARD_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
     )

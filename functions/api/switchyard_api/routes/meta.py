@@ -13,7 +13,7 @@ CREATED = 1_730_000_000  # fixed: catalog entries have no creation time
 
 
 @router.get("/v1/models")
-def list_models(request: Request) -> dict[str, Any]:
+async def list_models(request: Request) -> dict[str, Any]:
     tenant = deps.authenticate(request)
     catalog = deps.get_catalog()
     ids = ["auto", "router:auto", "router:cost", "router:speed", "router:quality"]
@@ -25,5 +25,5 @@ def list_models(request: Request) -> dict[str, Any]:
 
 
 @router.get("/health")
-def health() -> dict[str, Any]:
+async def health() -> dict[str, Any]:
     return {"status": "ok"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -138,3 +139,58 @@ class RequestLog:
         )
         item = resp.get("Item")
         return from_ddb(item) if item else None
+
+
+class FeedbackStore:
+    """Feedback items: key (tenant#request, rater), so a rater's new vote replaces the old one;
+    index ``by_day`` (day, ts) lets the rescore job read what arrived since its last run."""
+
+    INDEX = "by_day"
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        full = {"tenant_request": f"{item['tenant_id']}#{item['request_id']}", **item}
+        _call("put feedback", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(full)))
+
+    def since(self, days: list[str], after_ts: str, until_ts: str) -> list[dict[str, Any]]:
+        """Feedback with after_ts < ts <= until_ts, for the given days (YYYY-MM-DD)."""
+        out: list[dict[str, Any]] = []
+        for day in days:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": self.INDEX,
+                "KeyConditionExpression": "#d = :d AND #t BETWEEN :a AND :u",
+                "ExpressionAttributeNames": {"#d": "day", "#t": "ts"},
+                "ExpressionAttributeValues": {":d": {"S": day}, ":a": {"S": after_ts}, ":u": {"S": until_ts}},
+            }
+            while True:
+                resp: dict[str, Any] = _call("query feedback", partial(self.client.query, **kwargs))
+                out.extend(from_ddb(i) for i in resp.get("Items", []) if from_ddb(i).get("ts") != after_ts)
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return out
+
+
+class StateStore:
+    """Small named state items kept in the matrix table (e.g. the rescore job's last run)."""
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        resp = _call(
+            "get state", lambda: self.client.get_item(TableName=self.table, Key={"name": {"S": name}})
+        )
+        item = resp.get("Item")
+        return from_ddb(item) if item else None
+
+    def put(self, name: str, values: Mapping[str, Any]) -> None:
+        _call(
+            "put state",
+            lambda: self.client.put_item(TableName=self.table, Item=to_ddb({"name": name, **values})),
+        )

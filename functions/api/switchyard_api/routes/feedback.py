@@ -1,0 +1,60 @@
+"""POST /v1/feedback: a score for an answered request of the caller's own tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from switchyard.errors import InputError
+from switchyard.learning.feedback import FeedbackIn
+from switchyard_api import deps
+from switchyard_api.errors import ApiError
+
+router = APIRouter()
+
+
+@router.post("/v1/feedback")
+async def feedback(request: Request) -> JSONResponse:
+    tenant = deps.authenticate(request)
+    try:
+        fb = FeedbackIn.model_validate(await deps.json_body(request))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{loc}: {first['msg']}" if loc else first["msg"], param=loc or None) from exc
+    # Only the caller's own tenant partition is read: another tenant's request id is "not found".
+    logged = await run_in_threadpool(deps.request_log().get, tenant.tenant_id, fb.request_id)
+    if logged is None:
+        raise ApiError(
+            404,
+            f"request '{fb.request_id}' not found",
+            "invalid_request_error",
+            "request_not_found",
+            "request_id",
+        )
+    now = datetime.now(UTC)
+    item = {
+        "tenant_id": tenant.tenant_id,
+        "request_id": fb.request_id,
+        "rater": fb.rater or tenant.key_id,
+        "score": fb.value,
+        "model": logged.get("model"),
+        "task_type": logged.get("task_type"),
+        "comment": fb.comment,
+        "ts": now.isoformat(timespec="milliseconds"),
+        "day": now.date().isoformat(),
+    }
+    await run_in_threadpool(deps.feedback_store().put, item)
+    return JSONResponse(
+        {
+            "object": "feedback",
+            "request_id": fb.request_id,
+            "rater": item["rater"],
+            "score": fb.value,
+            "status": "recorded",
+        }
+    )

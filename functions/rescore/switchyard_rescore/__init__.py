@@ -1,0 +1,1 @@
+"""Switchyard's scheduled rescore Lambda: feedback → confidence matrix."""

@@ -1,0 +1,37 @@
+"""Lambda entry point (EventBridge schedule): recompute the confidence matrix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from switchyard.catalog import load_catalog
+from switchyard.learning import rescore
+from switchyard.settings import get_settings
+from switchyard.stores.dynamodb import FeedbackStore, MatrixStore, StateStore
+
+logger = Logger(service="switchyard-rescore")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    s = get_settings()
+    client = boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region)
+    try:
+        summary = rescore.run(
+            load_catalog(s.catalog_path),
+            MatrixStore(s.matrix_table, client),
+            FeedbackStore(s.feedback_table, client),
+            StateStore(s.matrix_table, client),
+            now=datetime.now(UTC),
+        )
+    finally:
+        client.close()
+    logger.info(
+        "confidence matrix rescored", extra={"changed": summary["changed"], "version": summary["version"]}
+    )
+    return summary

@@ -1,0 +1,1 @@
+"""The learning loop: feedback → posterior quality per (model, task type)."""

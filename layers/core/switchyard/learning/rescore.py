@@ -1,0 +1,76 @@
+"""The scheduled rescore: feedback since the last run → a new confidence matrix.
+
+I/O through the injected stores; the arithmetic is ``scoring.update``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from switchyard.catalog import Catalog
+from switchyard.learning.scoring import Observation, update
+from switchyard.routing.matrix import PRIOR, ConfidenceMatrix
+
+log = logging.getLogger(__name__)
+STATE = "rescore-state"
+EPOCH = "1970-01-01T00:00:00.000+00:00"
+MAX_DAYS = 35  # a first run, or a long gap, reads at most this far back
+
+
+class Matrices(Protocol):
+    def get(self) -> dict[str, Any] | None: ...
+    def put(self, cells: Any, version: str, updated_at: str, previous: str | None = None) -> None: ...
+
+
+class Feedback(Protocol):
+    def since(self, days: list[str], after_ts: str, until_ts: str) -> list[dict[str, Any]]: ...
+
+
+class State(Protocol):
+    def get(self, name: str) -> dict[str, Any] | None: ...
+    def put(self, name: str, values: Any) -> None: ...
+
+
+def days_between(after: datetime, until: datetime) -> list[str]:
+    start = max(after, until - timedelta(days=MAX_DAYS)).date()
+    n = (until.date() - start).days
+    return [(start + timedelta(days=i)).isoformat() for i in range(n + 1)]
+
+
+def run(
+    catalog: Catalog, matrices: Matrices, feedback: Feedback, state: State, now: datetime
+) -> dict[str, Any]:
+    last = (state.get(STATE) or {}).get("last_run", EPOCH)
+    until = now.astimezone(UTC).isoformat(timespec="milliseconds")
+    items = feedback.since(days_between(datetime.fromisoformat(last), now), last, until)
+    stored = matrices.get()
+    matrix = ConfidenceMatrix.from_item(stored["cells"], str(stored["version"])) if stored else PRIOR
+    observations = [
+        Observation(str(i["model"]), str(i["task_type"]), float(i["score"]))
+        for i in items
+        if i.get("model") and i.get("task_type")
+    ]
+    version = now.strftime("%Y%m%dT%H%M%S.%fZ")
+    new, changes = update(matrix, observations, {m.id: m.tier for m in catalog.models}, version)
+    if changes:
+        matrices.put(new.to_item(), version, until, previous=stored["version"] if stored else None)
+    state.put(STATE, {"last_run": until, "last_version": new.version if changes else matrix.version})
+    summary = {
+        "feedback_read": len(items),
+        "version": new.version if changes else matrix.version,
+        "changed": [
+            {
+                "model": c.model,
+                "task_type": c.task_type,
+                "before": round(c.before, 4),
+                "after": round(c.after, 4),
+                "votes": c.votes,
+                "n": c.n_after,
+            }
+            for c in changes
+        ],
+    }
+    log.info("rescore finished", extra={"feedback_read": len(items), "cells_changed": len(changes)})
+    return summary

@@ -1,0 +1,107 @@
+"""End to end: negative feedback on the cheap model's coding answers, one run of the
+scheduled handler (with the committed event), and coding prompts move up a tier while
+other task types keep their models."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from switchyard.catalog import load_catalog
+from switchyard.cli import LOCAL_TEST_KEY
+from switchyard.devtools.fake_upstream import FakeUpstream
+from switchyard.devtools.invoke import invoke
+from switchyard.stores.dynamodb import KeyStore
+from switchyard.tenancy import create_key
+from switchyard_api import deps
+from switchyard_api.app import create_app
+from tests_support import EVENTS, TEMPLATE
+
+AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
+CODING = [
+    "Write a Python function that checks whether a string is a palindrome.",
+    "Write a JavaScript function that debounces another function.",
+    "Fix this Python code: def add(a, b) return a + b",
+    "Write a SQL query that returns the ten customers with the highest total order value.",
+]
+OTHERS = [
+    "What is the capital of Australia?",
+    "Write a short poem about the ocean at night.",
+    "Rewrite this sentence to sound more formal: 'hey, can u send me the report asap?'",
+]
+CATALOG = load_catalog()
+
+
+def models_for(client: TestClient, prompts: list[str]) -> list[str]:
+    out = []
+    for p in prompts:
+        r = client.post("/v1/route", headers=AUTH, json={"messages": [{"role": "user", "content": p}]})
+        assert r.status_code == 200, r.text
+        out.append(r.json()["decision"]["model"])
+    return out
+
+
+@pytest.fixture
+def client(provider_env: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    monkeypatch.setenv("SWITCHYARD_MATRIX_REFRESH_SECONDS", "0")
+    deps.reset()
+    return TestClient(create_app())
+
+
+def test_feedback_moves_coding_up_a_tier(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+    before = dict(zip(CODING, models_for(client, CODING), strict=True))
+    before_others = models_for(client, OTHERS)
+    cheap = min(before.values(), key=lambda m: CATALOG.by_id[m].tier)
+    on_cheap = [p for p, m in before.items() if m == cheap]
+    assert len(on_cheap) >= 2, before
+    # answer coding prompts, then rate every answer down
+    ids = []
+    for p in on_cheap * 4:
+        r = client.post(
+            "/v1/chat/completions",
+            headers=AUTH,
+            json={"model": "auto", "messages": [{"role": "user", "content": p}]},
+        )
+        assert r.status_code == 200 and r.json()["model"] == cheap
+        ids.append(r.json()["router"]["request_id"])
+    for rid in ids:
+        r = client.post("/v1/feedback", headers=AUTH, json={"request_id": rid, "rating": "down"})
+        assert r.status_code == 200, r.text
+    summary = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
+    assert summary["feedback_read"] >= len(ids)
+    changed = {(c["model"], c["task_type"]) for c in summary["changed"]}
+    assert (cheap, "coding") in changed
+
+    after_coding = models_for(client, on_cheap)
+    assert all(CATALOG.by_id[m].tier > CATALOG.by_id[cheap].tier for m in after_coding), after_coding
+    assert models_for(client, OTHERS) == before_others
+    # a second run with no new feedback changes nothing
+    again = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
+    assert again["feedback_read"] == 0 and again["changed"] == []
+
+
+def test_feedback_is_tenant_scoped_and_idempotent(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/v1/chat/completions",
+        headers=AUTH,
+        json={"model": "auto", "messages": [{"role": "user", "content": "What is the capital of Peru?"}]},
+    )
+    rid = r.json()["router"]["request_id"]
+    other = create_key(KeyStore(api_env.tables["KeysTable"], api_env.client), "other-tenant")
+    denied = client.post(
+        "/v1/feedback",
+        headers={"authorization": f"Bearer {other}"},
+        json={"request_id": rid, "rating": "down"},
+    )
+    assert denied.status_code == 404 and denied.json()["error"]["code"] == "request_not_found"
+    for score in (0.2, 0.9):
+        ok = client.post("/v1/feedback", headers=AUTH, json={"request_id": rid, "score": score})
+        assert ok.status_code == 200
+    items = api_env.client.query(
+        TableName=api_env.tables["FeedbackTable"],
+        KeyConditionExpression="tenant_request = :k",
+        ExpressionAttributeValues={":k": {"S": f"local-dev#{rid}"}},
+    )["Items"]
+    assert len(items) == 1 and float(items[0]["score"]["N"]) == 0.9
+    bad = client.post("/v1/feedback", headers=AUTH, json={"request_id": rid, "score": 0.5, "rating": "up"})
+    assert bad.status_code == 400
