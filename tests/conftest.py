@@ -77,8 +77,10 @@ def provider_env(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-upstream")
     monkeypatch.setenv("GROQ_BASE_URL", upstream.base_url)
     upstream.fail.clear()
+    upstream.finish.clear()
     upstream.requests.clear()
     deps.reset()
     yield upstream
     upstream.fail.clear()
+    upstream.finish.clear()
     deps.reset()

@@ -84,7 +84,9 @@ def test_failover_to_next_model(served: str, provider_env: FakeUpstream) -> None
     upstream_name = {"llama-3.1-8b": "llama-3.1-8b-instant"}.get(chosen, chosen)
     provider_env.fail[upstream_name] = 503
     again = client.chat.completions.with_raw_response.create(
-        model="auto", messages=[{"role": "user", "content": "What is the capital of Peru?"}]
+        model="auto",
+        messages=[{"role": "user", "content": "What is the capital of Peru?"}],
+        extra_headers={"Cache-Control": "no-cache"},
     )
     assert again.headers["x-switchyard-model"] != chosen
     assert again.parse().model_extra["router"]["tried"][0] == chosen

@@ -18,9 +18,9 @@ from switchyard.errors import AuthError, InputError, StoreError
 from switchyard.providers.base import ChatProvider
 from switchyard.providers.openai_compat import OpenAICompatProvider
 from switchyard.service.matrix_cache import MatrixCache
-from switchyard.service.router import RouterService
+from switchyard.service.router import CacheConfig, RouterService
 from switchyard.settings import Settings, get_settings
-from switchyard.stores.dynamodb import FeedbackStore, KeyStore, MatrixStore, RequestLog
+from switchyard.stores.dynamodb import CacheStore, FeedbackStore, KeyStore, MatrixStore, RequestLog
 from switchyard.tenancy import Tenant, hash_key, verify
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,12 @@ def request_log() -> RequestLog:
 @lru_cache(maxsize=1)
 def feedback_store() -> FeedbackStore:
     return FeedbackStore(get_settings().feedback_table, ddb_client())
+
+
+@lru_cache(maxsize=1)
+def cache_store() -> CacheStore | None:
+    s = get_settings()
+    return CacheStore(s.cache_table, ddb_client()) if s.cache_enabled else None
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +107,8 @@ def router_service() -> RouterService:
         baseline_model=s.baseline_model,
         log_prompts=s.log_prompts,
         retention_days=s.log_retention_days,
+        cache=cache_store(),
+        cache_config=CacheConfig(s.cache_max_temperature, s.cache_ttl_seconds, s.cache_ttl_by_task),
     )
 
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     matrix_table: str = "switchyard-matrix"
     log_table: str = "switchyard-requests"
     feedback_table: str = "switchyard-feedback"
+    cache_table: str = "switchyard-cache"
     aws_endpoint_url: str | None = Field(
         default=None, validation_alias=AliasChoices("SWITCHYARD_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
     )
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     baseline_model: str = "gpt-4o"
     default_mode: str = "auto"
     matrix_refresh_seconds: float = 60.0
+
+    # Response cache
+    cache_enabled: bool = True
+    cache_max_temperature: float = 1.0  # requests above it neither read nor write the cache
+    cache_ttl_seconds: int = 86_400
+    cache_ttl_by_task: dict[str, int] = {"creative": 3_600}  # JSON in SWITCHYARD_CACHE_TTL_BY_TASK
 
     # Requests and logs
     max_body_bytes: int = 1_000_000

@@ -39,6 +39,7 @@ def _headers(result: CompletionResult) -> dict[str, str]:
         "x-switchyard-cost-usd": f"{info['cost_usd']:.8f}",
         "x-switchyard-baseline-cost-usd": f"{info['baseline_cost_usd']:.8f}",
         "x-switchyard-savings-usd": f"{info['savings_usd']:.8f}",
+        "x-switchyard-cache": result.cache,
     }
 
 
@@ -46,7 +47,7 @@ def _route_info(routed: RouteResult) -> dict[str, Any]:
     return {
         "request_id": routed.request_id,
         "decision": routed.decision.as_dict(),
-        "classification": routed.classification.as_dict(),
+        "classification": routed.classification.as_dict() if routed.classification else None,
         "overhead_ms": round(routed.overhead_ms, 3),
     }
 
@@ -66,10 +67,15 @@ def _route(
 
 
 async def _complete(
-    service: RouterService, request: dict[str, Any], routed: RouteResult, tenant: Tenant
+    service: RouterService,
+    request: dict[str, Any],
+    routed: RouteResult,
+    tenant: Tenant,
+    model_field: str,
+    cache_control: str | None,
 ) -> CompletionResult:
     try:
-        return await run_in_threadpool(service.complete, request, routed, tenant)
+        return await run_in_threadpool(service.complete, request, routed, tenant, model_field, cache_control)
     except NoProviderError as exc:
         raise ApiError(
             503,
@@ -94,8 +100,13 @@ async def chat_completions(request: Request) -> JSONResponse:
         )
     payload = req.model_dump(exclude_none=True)
     service = deps.router_service()
+    model_field = f"{req.model}|{req.routing_mode or ''}"
+    cache_control = request.headers.get("cache-control")
+    hit = await run_in_threadpool(service.from_cache, payload, tenant, model_field, cache_control)
+    if hit is not None:
+        return JSONResponse(hit.body, headers=_headers(hit))
     routed = _route(service, payload, tenant, req.model, req.routing_mode)
-    result = await _complete(service, payload, routed, tenant)
+    result = await _complete(service, payload, routed, tenant, model_field, cache_control)
     return JSONResponse(result.body, headers=_headers(result))
 
 
@@ -105,8 +116,16 @@ async def dispatch(request: Request) -> JSONResponse:
     req = _validate(DispatchRequest, await deps.json_body(request))
     payload = req.model_dump(exclude_none=True)
     service = deps.router_service()
+    model_field = f"dispatch|{req.routing_mode or ''}"
+    cache_control = request.headers.get("cache-control")
+    hit = await run_in_threadpool(service.from_cache, payload, tenant, model_field, cache_control)
+    if hit is not None:
+        return JSONResponse(
+            {"completion": hit.body, "decision": hit.route.decision.as_dict(), "router": hit.router_info()},
+            headers=_headers(hit),
+        )
     routed = _route(service, payload, tenant, None, req.routing_mode)
-    result = await _complete(service, payload, routed, tenant)
+    result = await _complete(service, payload, routed, tenant, model_field, cache_control)
     return JSONResponse(
         {"completion": result.body, "decision": routed.decision.as_dict(), "router": result.router_info()},
         headers=_headers(result),

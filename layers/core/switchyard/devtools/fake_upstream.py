@@ -17,6 +17,7 @@ from typing import Any
 class FakeUpstream:
     def __init__(self) -> None:
         self.fail: dict[str, int] = {}
+        self.finish: dict[str, str] = {}  # per model: finish_reason to answer with (e.g. "length")
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         upstream = self
@@ -46,7 +47,10 @@ class FakeUpstream:
                     return self._send(
                         status, {"error": {"message": f"injected {status}", "type": "server_error"}}
                     )
-                self._send(200, completion(model, body.get("messages", [])))
+                answer = completion(model, body.get("messages", []))
+                if model in upstream.finish:
+                    answer["choices"][0]["finish_reason"] = upstream.finish[model]
+                self._send(200, answer)
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -6,6 +6,7 @@ parts and tests wire local ones.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -15,10 +16,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from switchyard import telemetry
+from switchyard.cache import policy as cache_policy
 from switchyard.catalog import Catalog
 from switchyard.classifier import Classification
 from switchyard.classifier.text import prompt_from_messages
-from switchyard.errors import InputError, NoProviderError, ProviderError
+from switchyard.errors import InputError, NoProviderError, ProviderError, StoreError
 from switchyard.providers.base import ChatProvider, ProviderResponse, retryable
 from switchyard.routing import Decision, RouteInput, RoutingMode, decide
 from switchyard.routing.matrix import ConfidenceMatrix
@@ -32,10 +34,22 @@ class LogSink(Protocol):
     def put(self, item: Mapping[str, Any]) -> None: ...
 
 
+class Cache(Protocol):
+    def get(self, key: str, now: float) -> dict[str, Any] | None: ...
+    def put(self, key: str, entry: Mapping[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    max_temperature: float = 1.0
+    ttl_seconds: int = 86_400
+    ttl_by_task: Mapping[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class RouteResult:
     request_id: str
-    classification: Classification
+    classification: Classification | None  # None for answers served from the cache
     decision: Decision
     overhead_ms: float
 
@@ -49,6 +63,7 @@ class CompletionResult:
     cost_usd: float = 0.0
     baseline_cost_usd: float = 0.0
     latency_ms: float = 0.0
+    cache: str = "miss"  # hit | miss | bypass | off
 
     @property
     def savings_usd(self) -> float:
@@ -67,6 +82,7 @@ class CompletionResult:
             "baseline_cost_usd": round(self.baseline_cost_usd, 8),
             "savings_usd": round(self.savings_usd, 8),
             "tried": self.tried,
+            "cache": self.cache,
             "reasons": list(d.reasons),
         }
 
@@ -88,6 +104,8 @@ class RouterService:
         baseline_model: str,
         log_prompts: bool = False,
         retention_days: int = 90,
+        cache: Cache | None = None,
+        cache_config: CacheConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.catalog = catalog
@@ -98,6 +116,8 @@ class RouterService:
         self.baseline_model = baseline_model
         self.log_prompts = log_prompts
         self.retention_days = retention_days
+        self.cache = cache
+        self.cache_config = cache_config or CacheConfig()
         self.clock = clock
 
     # ---- decision
@@ -129,8 +149,97 @@ class RouterService:
         overhead = (time.perf_counter() - start) * 1000
         return RouteResult(new_request_id(self.clock()), classification, decision, overhead)
 
+    # ---- exact-match cache
+    def from_cache(
+        self, request: Mapping[str, Any], tenant: Tenant, model_field: str, cache_control: str | None
+    ) -> CompletionResult | None:
+        """A stored answer to the identical request of the same tenant, or None."""
+        if self.cache is None or not cache_policy.readable(
+            request, cache_control, self.cache_config.max_temperature
+        ):
+            return None
+        start = time.perf_counter()
+        key = cache_policy.exact_key(tenant.tenant_id, model_field, request)
+        try:
+            entry = self.cache.get(key, self.clock())
+        except StoreError as exc:
+            telemetry.count("cache_errors")
+            log.warning("cache read failed: %s", exc)
+            return None
+        if entry is None:
+            return None
+        telemetry.count("cache_hits")
+        spec = self.catalog.get(str(entry["model"]))
+        base = self.catalog.get(self.baseline_model)
+        usage = ProviderResponse({}, int(entry.get("input_tokens", 0)), int(entry.get("output_tokens", 0)))
+        base_cost = base.cost(usage.input_tokens, usage.output_tokens) if base else 0.0
+        decision = Decision(
+            model=str(entry["model"]),
+            fallbacks=(),
+            task_type=str(entry.get("task_type", "")),
+            complexity=float(entry.get("complexity", 0.0)),
+            mode=str(entry.get("mode", "auto")),
+            min_tier=spec.tier if spec else 0,
+            quality=0.0,
+            estimated_cost_usd=0.0,
+            baseline_model=base.id if base else self.baseline_model,
+            baseline_cost_usd=round(base_cost, 8),
+            reasons=("answered from the exact-match cache",),
+        )
+        routed = RouteResult(
+            new_request_id(self.clock()), None, decision, (time.perf_counter() - start) * 1000
+        )
+        body = json.loads(str(entry["body"]))
+        body["model"] = decision.model
+        result = CompletionResult(
+            routed, body, decision.model, [], 0.0, base_cost, routed.overhead_ms, cache="hit"
+        )
+        body["router"] = result.router_info()
+        self.record(request, tenant, result, usage)
+        return result
+
+    def to_cache(
+        self,
+        request: Mapping[str, Any],
+        tenant: Tenant,
+        model_field: str,
+        cache_control: str | None,
+        result: CompletionResult,
+        usage: ProviderResponse,
+    ) -> None:
+        cfg = self.cache_config
+        if self.cache is None or not cache_policy.writable(
+            request, usage.body, cache_control, cfg.max_temperature
+        ):
+            return
+        d = result.route.decision
+        now = self.clock()
+        entry = {
+            "body": json.dumps({k: v for k, v in usage.body.items() if k != "router"}),
+            "model": result.model,
+            "task_type": d.task_type,
+            "complexity": round(d.complexity, 4),
+            "mode": d.mode,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "created_at": int(now),
+            "expires_at": int(now + cache_policy.ttl_seconds(d.task_type, cfg.ttl_seconds, cfg.ttl_by_task)),
+        }
+        try:
+            self.cache.put(cache_policy.exact_key(tenant.tenant_id, model_field, request), entry)
+        except StoreError as exc:
+            telemetry.count("cache_errors")
+            log.warning("cache write failed: %s", exc)
+
     # ---- completion with failover
-    def complete(self, request: Mapping[str, Any], routed: RouteResult, tenant: Tenant) -> CompletionResult:
+    def complete(
+        self,
+        request: Mapping[str, Any],
+        routed: RouteResult,
+        tenant: Tenant,
+        model_field: str = "auto",
+        cache_control: str | None = None,
+    ) -> CompletionResult:
         d = routed.decision
         tried: list[str] = []
         last: ProviderError | None = None
@@ -151,7 +260,18 @@ class RouterService:
                     raise
                 telemetry.count("failovers")
                 continue
-            return self._finish(request, routed, tenant, spec.id, resp, tried, start)
+            result = self._finish(request, routed, tenant, spec.id, resp, tried, start)
+            if self.cache is not None:
+                result.cache = (
+                    "bypass"
+                    if not cache_policy.readable(request, cache_control, self.cache_config.max_temperature)
+                    else "miss"
+                )
+            else:
+                result.cache = "off"
+            result.body["router"] = result.router_info()
+            self.to_cache(request, tenant, model_field, cache_control, result, resp)
+            return result
         if last is None:
             raise NoProviderError("no provider is configured for the chosen models")
         raise ProviderError(f"all models failed; last error: {last}", status=502)
@@ -203,7 +323,7 @@ class RouterService:
             "baseline_cost_usd": round(result.baseline_cost_usd, 10),
             "latency_ms": round(result.latency_ms, 2),
             "overhead_ms": round(result.route.overhead_ms, 3),
-            "cache_hit": False,
+            "cache_hit": result.cache == "hit",
             "key_id": tenant.key_id,
             "expires_at": int(now + self.retention_days * 86400),
         }

@@ -194,3 +194,28 @@ class StateStore:
             "put state",
             lambda: self.client.put_item(TableName=self.table, Item=to_ddb({"name": name, **values})),
         )
+
+
+class CacheStore:
+    """Cached answers by exact key; expired entries are never served (DynamoDB's TTL sweep
+    can lag by hours, so expiry is checked on read too)."""
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def get(self, key: str, now: float) -> dict[str, Any] | None:
+        resp = _call(
+            "get cache", lambda: self.client.get_item(TableName=self.table, Key={"cache_key": {"S": key}})
+        )
+        item = resp.get("Item")
+        if not item:
+            return None
+        entry = from_ddb(item)
+        return entry if float(entry.get("expires_at", 0)) > now else None
+
+    def put(self, key: str, entry: Mapping[str, Any]) -> None:
+        _call(
+            "put cache",
+            lambda: self.client.put_item(TableName=self.table, Item=to_ddb({"cache_key": key, **entry})),
+        )

@@ -1,0 +1,1 @@
+"""Response cache (exact match today; the semantic level is planned, see docs/CACHE.md)."""

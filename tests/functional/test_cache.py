@@ -1,0 +1,113 @@
+"""The exact-match cache through the app, on DynamoDB Local with the fake upstream."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from switchyard.cli import LOCAL_TEST_KEY
+from switchyard.devtools.fake_upstream import FakeUpstream
+from switchyard.stores.dynamodb import CacheStore, KeyStore
+from switchyard.tenancy import create_key
+from switchyard_api import deps
+from switchyard_api.app import create_app
+
+AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
+
+
+def ask(client: TestClient, text: str, headers: dict[str, str] | None = None, **extra: object):  # type: ignore[no-untyped-def]
+    body = {"model": "auto", "messages": [{"role": "user", "content": text}], **extra}
+    return client.post("/v1/chat/completions", headers={**AUTH, **(headers or {})}, json=body)
+
+
+@pytest.fixture
+def client(provider_env: FakeUpstream) -> TestClient:
+    return TestClient(create_app())
+
+
+def unique(text: str) -> str:
+    return f"{text} ({uuid.uuid4().hex[:8]})"
+
+
+def test_repeat_is_served_from_cache(client: TestClient, provider_env: FakeUpstream) -> None:
+    q = unique("What is the capital of Peru?")
+    first = ask(client, q)
+    assert first.status_code == 200 and first.headers["x-switchyard-cache"] == "miss"
+    second = ask(client, q)
+    assert second.status_code == 200 and second.headers["x-switchyard-cache"] == "hit"
+    assert len(provider_env.requests) == 1
+    assert second.json()["choices"] == first.json()["choices"]
+    router = second.json()["router"]
+    assert router["cost_usd"] == 0 and router["savings_usd"] == router["baseline_cost_usd"] > 0
+    assert router["request_id"] != first.json()["router"]["request_id"]
+
+
+def test_other_tenant_never_gets_the_entry(client: TestClient, provider_env: FakeUpstream, api_env) -> None:  # type: ignore[no-untyped-def]
+    q = unique("What is the capital of Chile?")
+    ask(client, q)
+    other = create_key(KeyStore(api_env.tables["KeysTable"], api_env.client), "tenant-b")
+    r = client.post(
+        "/v1/chat/completions",
+        headers={"authorization": f"Bearer {other}"},
+        json={"model": "auto", "messages": [{"role": "user", "content": q}]},
+    )
+    assert r.headers["x-switchyard-cache"] == "miss" and len(provider_env.requests) == 2
+
+
+def test_context_changes_miss(client: TestClient, provider_env: FakeUpstream) -> None:
+    q = unique("and how old is she?")
+    ask(client, q)
+    for system in ("We are talking about the Queen of Denmark.", "We are talking about Taylor Swift."):
+        r = client.post(
+            "/v1/chat/completions",
+            headers=AUTH,
+            json={
+                "model": "auto",
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": q}],
+            },
+        )
+        assert r.headers["x-switchyard-cache"] == "miss"
+    assert len(provider_env.requests) == 3
+
+
+def test_no_cache_header_and_hot_temperature_bypass(client: TestClient, provider_env: FakeUpstream) -> None:
+    q = unique("Name three rivers in Europe.")
+    ask(client, q)
+    r = ask(client, q, headers={"Cache-Control": "no-cache"})
+    assert r.headers["x-switchyard-cache"] == "bypass"
+    hot = ask(client, q, temperature=1.8)
+    assert hot.headers["x-switchyard-cache"] == "bypass"
+    assert len(provider_env.requests) == 3
+
+
+def test_errors_and_truncated_answers_are_not_cached(client: TestClient, provider_env: FakeUpstream) -> None:
+    q = unique("What is the tallest mountain in Africa?")
+    provider_env.fail.update({"llama-3.1-8b-instant": 500, "gpt-4o-mini": 500, "gpt-4o": 500})
+    assert ask(client, q).status_code == 502
+    provider_env.fail.clear()
+    provider_env.finish.update({"llama-3.1-8b-instant": "length", "gpt-4o-mini": "length"})
+    assert ask(client, q).headers["x-switchyard-cache"] == "miss"
+    provider_env.finish.clear()
+    assert ask(client, q).headers["x-switchyard-cache"] == "miss"  # the truncated answer was not stored
+    assert ask(client, q).headers["x-switchyard-cache"] == "hit"
+
+
+def test_ttl_expiry_is_honoured(
+    client: TestClient, provider_env: FakeUpstream, api_env, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    store = CacheStore(api_env.tables["CacheTable"], api_env.client)
+    store.put("t#k", {"body": "{}", "model": "gpt-4o-mini", "expires_at": 1000})
+    assert store.get("t#k", now=999.0) is not None
+    assert store.get("t#k", now=1000.5) is None
+    monkeypatch.setenv("SWITCHYARD_CACHE_TTL_SECONDS", "1")
+    monkeypatch.setenv("SWITCHYARD_CACHE_TTL_BY_TASK", "{}")
+    deps.reset()
+    fresh = TestClient(create_app())
+    q = unique("What is the capital of Peru?")
+    ask(fresh, q)
+    assert ask(fresh, q).headers["x-switchyard-cache"] == "hit"
+    time.sleep(2.1)
+    assert ask(fresh, q).headers["x-switchyard-cache"] == "miss"
