@@ -45,6 +45,16 @@ def test_repeat_is_served_from_cache(client: TestClient, provider_env: FakeUpstr
     assert router["request_id"] != first.json()["router"]["request_id"]
 
 
+def test_same_question_in_other_words_hits_normalized(client: TestClient, provider_env: FakeUpstream) -> None:
+    tag = uuid.uuid4().hex[:8]
+    ask(client, f"What is the capital of Peru? ({tag})")
+    r = ask(client, f"what's the capital of peru ({tag})")
+    assert r.headers["x-switchyard-cache"] == "hit" and r.json()["router"]["cache_level"] == "normalized"
+    for different in (f"What is the capital of Chile? ({tag})", f"What was the capital of Peru? ({tag})"):
+        assert ask(client, different).headers["x-switchyard-cache"] == "miss"
+    assert len(provider_env.requests) == 3
+
+
 def test_other_tenant_never_gets_the_entry(client: TestClient, provider_env: FakeUpstream, api_env) -> None:  # type: ignore[no-untyped-def]
     q = unique("What is the capital of Chile?")
     ask(client, q)
@@ -100,8 +110,8 @@ def test_ttl_expiry_is_honoured(
 ) -> None:  # type: ignore[no-untyped-def]
     store = CacheStore(api_env.tables["CacheTable"], api_env.client)
     store.put("t#k", {"body": "{}", "model": "gpt-4o-mini", "expires_at": 1000})
-    assert store.get("t#k", now=999.0) is not None
-    assert store.get("t#k", now=1000.5) is None
+    assert store.get_first(["t#x", "t#k"], now=999.0) is not None
+    assert store.get_first(["t#k"], now=1000.5) is None
     monkeypatch.setenv("SWITCHYARD_CACHE_TTL_SECONDS", "1")
     monkeypatch.setenv("SWITCHYARD_CACHE_TTL_BY_TASK", "{}")
     deps.reset()

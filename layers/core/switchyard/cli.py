@@ -41,6 +41,14 @@ def _bench_overhead(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_cache(args: argparse.Namespace) -> int:
+    from switchyard.bench import cache
+
+    result = cache.run(Path(args.file), threshold=args.threshold)
+    print(json.dumps(result) if args.json else cache.render(result))
+    return 0
+
+
 def _keys_create(args: argparse.Namespace) -> int:
     import boto3
 
@@ -94,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=300, help="requests per prompt length")
     p.add_argument("--root", default=".")
     p.set_defaults(func=_bench_overhead)
+
+    p = bench.add_parser("cache", help="cache precision/recall on a paraphrase JSONL file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--threshold", type=float, help="also try an embedding-similarity level at this cosine")
+    p.set_defaults(func=_bench_cache)
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     p = keys.add_parser("create", help="create a key for a tenant; prints it once")

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from switchyard import telemetry
 from switchyard.cache import policy as cache_policy
+from switchyard.cache.normalize import normalized_key
 from switchyard.catalog import Catalog
 from switchyard.classifier import Classification
 from switchyard.classifier.text import prompt_from_messages
@@ -35,7 +36,7 @@ class LogSink(Protocol):
 
 
 class Cache(Protocol):
-    def get(self, key: str, now: float) -> dict[str, Any] | None: ...
+    def get_first(self, keys: list[str], now: float) -> tuple[str, dict[str, Any]] | None: ...
     def put(self, key: str, entry: Mapping[str, Any]) -> None: ...
 
 
@@ -64,6 +65,7 @@ class CompletionResult:
     baseline_cost_usd: float = 0.0
     latency_ms: float = 0.0
     cache: str = "miss"  # hit | miss | bypass | off
+    cache_level: str | None = None  # exact | normalized, for hits
 
     @property
     def savings_usd(self) -> float:
@@ -83,6 +85,7 @@ class CompletionResult:
             "savings_usd": round(self.savings_usd, 8),
             "tried": self.tried,
             "cache": self.cache,
+            "cache_level": self.cache_level,
             "reasons": list(d.reasons),
         }
 
@@ -159,16 +162,18 @@ class RouterService:
         ):
             return None
         start = time.perf_counter()
-        key = cache_policy.exact_key(tenant.tenant_id, model_field, request)
+        keys = self._cache_keys(request, tenant, model_field)
         try:
-            entry = self.cache.get(key, self.clock())
+            found = self.cache.get_first(keys, self.clock())
         except StoreError as exc:
             telemetry.count("cache_errors")
             log.warning("cache read failed: %s", exc)
             return None
-        if entry is None:
+        if found is None:
             return None
-        telemetry.count("cache_hits")
+        key, entry = found
+        level = "exact" if key == keys[0] else "normalized"
+        telemetry.count(f"cache_hits_{level}")
         spec = self.catalog.get(str(entry["model"]))
         base = self.catalog.get(self.baseline_model)
         usage = ProviderResponse({}, int(entry.get("input_tokens", 0)), int(entry.get("output_tokens", 0)))
@@ -184,7 +189,7 @@ class RouterService:
             estimated_cost_usd=0.0,
             baseline_model=base.id if base else self.baseline_model,
             baseline_cost_usd=round(base_cost, 8),
-            reasons=("answered from the exact-match cache",),
+            reasons=(f"answered from the cache ({level} match)",),
         )
         routed = RouteResult(
             new_request_id(self.clock()), None, decision, (time.perf_counter() - start) * 1000
@@ -192,11 +197,28 @@ class RouterService:
         body = json.loads(str(entry["body"]))
         body["model"] = decision.model
         result = CompletionResult(
-            routed, body, decision.model, [], 0.0, base_cost, routed.overhead_ms, cache="hit"
+            routed,
+            body,
+            decision.model,
+            [],
+            0.0,
+            base_cost,
+            routed.overhead_ms,
+            cache="hit",
+            cache_level=level,
         )
         body["router"] = result.router_info()
         self.record(request, tenant, result, usage)
         return result
+
+    @staticmethod
+    def _cache_keys(request: Mapping[str, Any], tenant: Tenant, model_field: str) -> list[str]:
+        """Exact key first, then the normalised one (same context, same content words)."""
+        keys = [cache_policy.exact_key(tenant.tenant_id, model_field, request)]
+        norm = normalized_key(tenant.tenant_id, model_field, request)
+        if norm is not None:
+            keys.append(norm)
+        return keys
 
     def to_cache(
         self,
@@ -226,7 +248,8 @@ class RouterService:
             "expires_at": int(now + cache_policy.ttl_seconds(d.task_type, cfg.ttl_seconds, cfg.ttl_by_task)),
         }
         try:
-            self.cache.put(cache_policy.exact_key(tenant.tenant_id, model_field, request), entry)
+            for key in self._cache_keys(request, tenant, model_field):
+                self.cache.put(key, entry)
         except StoreError as exc:
             telemetry.count("cache_errors")
             log.warning("cache write failed: %s", exc)

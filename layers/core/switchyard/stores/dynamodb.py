@@ -197,25 +197,27 @@ class StateStore:
 
 
 class CacheStore:
-    """Cached answers by exact key; expired entries are never served (DynamoDB's TTL sweep
-    can lag by hours, so expiry is checked on read too)."""
+    """Cached answers by key; expired entries are never served (DynamoDB's TTL sweep can lag
+    by hours, so expiry is checked on read too)."""
 
     def __init__(self, table: str, client: Any) -> None:
         self.table = table
         self.client = client
 
-    def get(self, key: str, now: float) -> dict[str, Any] | None:
-        resp = _call(
-            "get cache", lambda: self.client.get_item(TableName=self.table, Key={"cache_key": {"S": key}})
-        )
-        item = resp.get("Item")
-        if not item:
-            return None
-        entry = from_ddb(item)
-        return entry if float(entry.get("expires_at", 0)) > now else None
+    def get_first(self, keys: list[str], now: float) -> tuple[str, dict[str, Any]] | None:
+        """The first of ``keys`` (in order) with a live entry, read in one round trip."""
+        request = {self.table: {"Keys": [{"cache_key": {"S": k}} for k in dict.fromkeys(keys)]}}
+        resp = _call("get cache", lambda: self.client.batch_get_item(RequestItems=request))
+        found = {}
+        for item in resp.get("Responses", {}).get(self.table, []):
+            entry = from_ddb(item)
+            if float(entry.get("expires_at", 0)) > now:
+                found[str(entry["cache_key"])] = entry
+        for k in keys:
+            if k in found:
+                return k, found[k]
+        return None
 
     def put(self, key: str, entry: Mapping[str, Any]) -> None:
-        _call(
-            "put cache",
-            lambda: self.client.put_item(TableName=self.table, Item=to_ddb({"cache_key": key, **entry})),
-        )
+        item = to_ddb({"cache_key": key, **entry})
+        _call("put cache", lambda: self.client.put_item(TableName=self.table, Item=item))
