@@ -59,12 +59,52 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
                 "overhead_p99_ms": warm["p99_ms"],
                 "n": warm["n"],
                 "uncached_auth": summary_ms(cold_auth),
+                "cache_hit": cache_hits(handler, ctx, headers, rng, n),
             }
         )
         return out
     finally:
         deps.reset()
         ddb.stop()
+
+
+def cache_hits(handler: Any, ctx: Any, headers: dict[str, str], rng: random.Random, n: int) -> dict[str, Any]:
+    """Chat completions answered from the cache: each prompt is asked once (filled from the
+    fake upstream on loopback), then again (timed)."""
+    import os
+
+    from switchyard.devtools.events import event
+    from switchyard.devtools.fake_upstream import FakeUpstream
+    from switchyard_api import deps
+
+    with FakeUpstream() as up:
+        os.environ["OPENAI_BASE_URL"] = up.base_url
+        os.environ["GROQ_BASE_URL"] = up.base_url
+        deps.reset()
+        try:
+            prompts = [" ".join(rng.choice(WORDS) for _ in range(24)) + f" #{i}" for i in range(n)]
+            evs = [
+                event(
+                    "POST",
+                    "/v1/chat/completions",
+                    {"model": "auto", "messages": [{"role": "user", "content": p}]},
+                    headers,
+                )
+                for p in prompts
+            ]
+            for ev in evs:
+                assert handler(ev, ctx)["statusCode"] == 200
+            samples = []
+            for ev in evs:
+                t = time.perf_counter()
+                out = handler(ev, ctx)
+                samples.append(time.perf_counter() - t)
+                assert out["headers"].get("x-switchyard-cache") == "hit", out["headers"]
+            return {**summary_ms(samples), "upstream_calls": len(up.requests)}
+        finally:
+            os.environ.pop("OPENAI_BASE_URL", None)
+            os.environ.pop("GROQ_BASE_URL", None)
+            deps.reset()
 
 
 def render(r: dict[str, Any]) -> str:
@@ -75,5 +115,9 @@ def render(r: dict[str, Any]) -> str:
     u = r["uncached_auth"]
     lines.append(
         f"  key read from DynamoDB on every request: p50 {u['p50_ms']:.3f} ms  p99 {u['p99_ms']:.3f} ms"
+    )
+    c = r["cache_hit"]
+    lines.append(
+        f"chat completion answered from the cache: p50 {c['p50_ms']:.3f} ms  p99 {c['p99_ms']:.3f} ms (n={c['n']})"
     )
     return "\n".join(lines)

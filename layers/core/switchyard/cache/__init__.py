@@ -1,1 +1,1 @@
-"""Response cache (exact match today; the semantic level is planned, see docs/CACHE.md)."""
+"""Response cache: exact and normalised keys in DynamoDB (docs/CACHE.md)."""
