@@ -3,37 +3,15 @@ Local and a fake OpenAI-compatible upstream (both real servers on 127.0.0.1)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-
 import httpx
 import openai
 import pytest
-import uvicorn
 
 from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.dynamodb_local import free_port
 from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.stores.dynamodb import RequestLog
-from switchyard_api.app import create_app
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def served(provider_env: FakeUpstream) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def sdk(base_url: str, key: str = LOCAL_TEST_KEY) -> openai.OpenAI:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from switchyard.errors import InputError, NoProviderError
+from switchyard.service import streaming
 from switchyard.service.router import CompletionResult, RouteResult, RouterService, parse_model_field
 from switchyard.settings import get_settings
 from switchyard.tenancy import Tenant
@@ -18,6 +19,7 @@ from switchyard_api.errors import ApiError, error_body
 from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest
 
 router = APIRouter()
+SSE = "text/event-stream"
 
 
 def _validate(model: type[BaseModel], body: dict[str, Any]) -> Any:
@@ -77,37 +79,66 @@ async def _complete(
     try:
         return await run_in_threadpool(service.complete, request, routed, tenant, model_field, cache_control)
     except NoProviderError as exc:
-        raise ApiError(
-            503,
-            f"{exc}. Configure a provider: set OPENAI_API_KEY (and/or GROQ_API_KEY, ANTHROPIC_API_KEY), "
-            "or OPENAI_BASE_URL to any OpenAI-compatible server (vLLM, Ollama …). The routing decision is included.",
-            "server_error",
-            "no_provider_configured",
-            extra={"router": _route_info(routed)},
-        ) from exc
+        raise _no_provider(exc, routed) from exc
+
+
+def _no_provider(exc: NoProviderError, routed: RouteResult) -> ApiError:
+    return ApiError(
+        503,
+        f"{exc}. Configure a provider: set OPENAI_API_KEY (and/or GROQ_API_KEY, ANTHROPIC_API_KEY), "
+        "or OPENAI_BASE_URL to any OpenAI-compatible server (vLLM, Ollama …). The routing decision is included.",
+        "server_error",
+        "no_provider_configured",
+        extra={"router": _route_info(routed)},
+    )
 
 
 @router.post("/v1/chat/completions")
-async def chat_completions(request: Request) -> JSONResponse:
+async def chat_completions(request: Request) -> Response:
     tenant = deps.authenticate(request)
     body = await deps.json_body(request)
     req = _validate(ChatCompletionRequest, body)
-    if req.stream:
-        raise InputError(
-            "stream=true is not supported yet; send stream=false",
-            param="stream",
-            code="unsupported_parameter",
-        )
     payload = req.model_dump(exclude_none=True)
     service = deps.router_service()
     model_field = f"{req.model}|{req.routing_mode or ''}"
     cache_control = request.headers.get("cache-control")
     hit = await run_in_threadpool(service.from_cache, payload, tenant, model_field, cache_control)
     if hit is not None:
+        if req.stream:
+            return StreamingResponse(streaming.replay(hit, payload), media_type=SSE, headers=_headers(hit))
         return JSONResponse(hit.body, headers=_headers(hit))
     routed = _route(service, payload, tenant, req.model, req.routing_mode)
+    if req.stream:
+        return await _stream(service, payload, routed, tenant, model_field, cache_control)
     result = await _complete(service, payload, routed, tenant, model_field, cache_control)
     return JSONResponse(result.body, headers=_headers(result))
+
+
+async def _stream(
+    service: RouterService,
+    payload: dict[str, Any],
+    routed: RouteResult,
+    tenant: Tenant,
+    model_field: str,
+    cache_control: str | None,
+) -> StreamingResponse:
+    """Failover happens before the response starts; then the events flow as they arrive
+    (under uvicorn) or are collected into one SSE body (Lambda behind Mangum)."""
+    try:
+        opened = await run_in_threadpool(streaming.open_stream, service, payload, routed)
+    except NoProviderError as exc:
+        raise _no_provider(exc, routed) from exc
+    d = routed.decision
+    headers = {
+        "x-switchyard-request-id": routed.request_id,
+        "x-switchyard-model": opened.model,
+        "x-switchyard-task": d.task_type,
+        "x-switchyard-complexity": f"{d.complexity:.2f}",
+        "x-switchyard-cache": service.cache_state(payload, cache_control),
+        "cache-control": "no-cache",
+    }
+    events = streaming.sse(service, opened, payload, tenant, model_field, cache_control)
+    return StreamingResponse(events, media_type=SSE, headers=headers)
 
 
 @router.post("/v1/dispatch")

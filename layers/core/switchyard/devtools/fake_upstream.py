@@ -18,6 +18,7 @@ class FakeUpstream:
     def __init__(self) -> None:
         self.fail: dict[str, int] = {}
         self.finish: dict[str, str] = {}  # per model: finish_reason to answer with (e.g. "length")
+        self.drop_after: dict[str, int] = {}  # per model: close a stream after this many chunks
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         upstream = self
@@ -50,7 +51,25 @@ class FakeUpstream:
                 answer = completion(model, body.get("messages", []))
                 if model in upstream.finish:
                     answer["choices"][0]["finish_reason"] = upstream.finish[model]
+                if body.get("stream"):
+                    return self._stream(answer, body, upstream.drop_after.get(model))
                 self._send(200, answer)
+
+            def _stream(self, answer: dict[str, Any], body: dict[str, Any], drop_after: int | None) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for n, chunk in enumerate(
+                    stream_chunks(answer, bool((body.get("stream_options") or {}).get("include_usage")))
+                ):
+                    if drop_after is not None and n >= drop_after:
+                        return  # the connection closes mid-stream, no [DONE]
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -104,3 +123,28 @@ def completion(model: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+
+
+def stream_chunks(answer: dict[str, Any], include_usage: bool) -> list[dict[str, Any]]:
+    """The completion as OpenAI ``chat.completion.chunk`` objects, a word at a time."""
+    base = {
+        "id": answer["id"],
+        "object": "chat.completion.chunk",
+        "created": answer["created"],
+        "model": answer["model"],
+    }
+    choice = answer["choices"][0]
+    words = str(choice["message"]["content"]).split(" ")
+    chunks = [
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        }
+    ]
+    for i, w in enumerate(words):
+        piece = w if i == 0 else " " + w
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": answer["usage"]})
+    return chunks

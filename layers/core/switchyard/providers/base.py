@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,6 +40,11 @@ class ProviderResponse:
 
 class ChatProvider(Protocol):
     def complete(self, model: ModelSpec, request: Mapping[str, Any]) -> ProviderResponse: ...
+
+    def stream(self, model: ModelSpec, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """OpenAI ``chat.completion.chunk`` objects; the last ones carry finish_reason and usage.
+        Raises ProviderError before the first chunk (failover) or while streaming."""
+        ...
 
 
 def retryable(status: int | None) -> bool:

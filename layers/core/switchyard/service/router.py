@@ -284,20 +284,35 @@ class RouterService:
                 telemetry.count("failovers")
                 continue
             result = self._finish(request, routed, tenant, spec.id, resp, tried, start)
-            if self.cache is not None:
-                result.cache = (
-                    "bypass"
-                    if not cache_policy.readable(request, cache_control, self.cache_config.max_temperature)
-                    else "miss"
-                )
-            else:
-                result.cache = "off"
+            result.cache = self.cache_state(request, cache_control)
             result.body["router"] = result.router_info()
             self.to_cache(request, tenant, model_field, cache_control, result, resp)
             return result
         if last is None:
             raise NoProviderError("no provider is configured for the chosen models")
         raise ProviderError(f"all models failed; last error: {last}", status=502)
+
+    def finish_stream(
+        self,
+        request: Mapping[str, Any],
+        routed: RouteResult,
+        tenant: Tenant,
+        model_id: str,
+        resp: ProviderResponse,
+        tried: list[str],
+        start: float,
+        cache_control: str | None = None,
+    ) -> CompletionResult:
+        """Cost, log and router info for a streamed answer, once it is complete."""
+        result = self._finish(request, routed, tenant, model_id, resp, tried, start)
+        result.cache = self.cache_state(request, cache_control)
+        return result
+
+    def cache_state(self, request: Mapping[str, Any], cache_control: str | None) -> str:
+        if self.cache is None:
+            return "off"
+        readable = cache_policy.readable(request, cache_control, self.cache_config.max_temperature)
+        return "miss" if readable else "bypass"
 
     def _finish(
         self,

@@ -1,0 +1,199 @@
+"""Streaming answers as OpenAI server-sent events.
+
+Failover is transparent until the first chunk: `open_stream` tries the decision's models in
+order and returns once one has produced a chunk. After that, a failure ends the stream with
+an explicit error event (the OpenAI SDK raises it), never a silent truncation, and nothing
+is retried, so no answer is sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchyard import telemetry
+from switchyard.errors import NoProviderError, ProviderError
+from switchyard.providers.base import ProviderResponse, retryable
+from switchyard.service.requests import estimate_tokens
+from switchyard.service.router import CompletionResult, RouteResult, RouterService
+from switchyard.tenancy import Tenant
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OpenStream:
+    routed: RouteResult
+    model: str
+    first: dict[str, Any]
+    rest: Iterator[dict[str, Any]]
+    tried: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def open_stream(service: RouterService, request: Mapping[str, Any], routed: RouteResult) -> OpenStream:
+    d = routed.decision
+    tried: list[str] = []
+    last: ProviderError | None = None
+    start = time.perf_counter()
+    for model_id in (d.model, *d.fallbacks):
+        spec = service.catalog.get(model_id)
+        provider = service.providers.get(spec.provider) if spec else None
+        if spec is None or provider is None:
+            continue
+        tried.append(model_id)
+        chunks = provider.stream(spec, request)
+        try:
+            first = next(chunks)
+        except StopIteration:
+            last = ProviderError(f"{model_id}: empty stream", status=502, model=model_id)
+        except ProviderError as exc:
+            last = exc
+            if not retryable(exc.status):
+                raise
+        else:
+            return OpenStream(routed, model_id, first, chunks, tried, start)
+        telemetry.count("provider_errors")
+        telemetry.count("failovers")
+        log.warning("stream failed before its first chunk", extra={"model": model_id, "status": last.status})
+    if last is None:
+        raise NoProviderError("no provider is configured for the chosen models")
+    raise ProviderError(f"all models failed; last error: {last}", status=502)
+
+
+def _event(payload: Mapping[str, Any]) -> str:
+    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
+
+
+def sse(
+    service: RouterService,
+    stream: OpenStream,
+    request: Mapping[str, Any],
+    tenant: Tenant,
+    model_field: str,
+    cache_control: str | None,
+) -> Iterator[str]:
+    """The client's event stream; records the request and caches a complete answer at the end."""
+    include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+    content: list[str] = []
+    finish: str | None = None
+    usage: dict[str, Any] | None = None
+    meta: dict[str, Any] = {}
+    pending_finish: dict[str, Any] | None = None
+    chunks = iter([stream.first])
+    try:
+        for source in (chunks, stream.rest):
+            for chunk in source:
+                chunk = {**chunk, "model": stream.model}
+                meta = meta or {k: chunk.get(k) for k in ("id", "created")}
+                if chunk.get("usage"):
+                    usage = chunk["usage"]
+                choices = chunk.get("choices") or []
+                for c in choices:
+                    piece = (c.get("delta") or {}).get("content")
+                    if piece:
+                        content.append(piece)
+                    if c.get("finish_reason"):
+                        finish = c["finish_reason"]
+                if choices and any(c.get("finish_reason") for c in choices):
+                    pending_finish = chunk  # sent last, with the router's numbers
+                    continue
+                if not choices and not include_usage:
+                    continue  # a usage-only chunk the client did not ask for
+                if choices:
+                    yield _event(chunk)
+    except ProviderError as exc:
+        telemetry.count("stream_interruptions")
+        log.warning(
+            "stream interrupted after its first chunk", extra={"model": stream.model, "status": exc.status}
+        )
+        yield _event(
+            {
+                "error": {
+                    "message": f"the upstream stream from {stream.model} was interrupted; the answer is incomplete",
+                    "type": "upstream_error",
+                    "code": "stream_interrupted",
+                }
+            }
+        )
+        return
+    text = "".join(content)
+    in_tokens = int((usage or {}).get("prompt_tokens") or estimate_tokens(request.get("messages", [])))
+    out_tokens = int((usage or {}).get("completion_tokens") or max(len(text) // 4, 1))
+    body = {
+        "id": meta.get("id"),
+        "object": "chat.completion",
+        "created": meta.get("created"),
+        "model": stream.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": in_tokens,
+            "completion_tokens": out_tokens,
+            "total_tokens": in_tokens + out_tokens,
+        },
+    }
+    resp = ProviderResponse(body, in_tokens, out_tokens)
+    result = service.finish_stream(
+        request, stream.routed, tenant, stream.model, resp, stream.tried, stream.started, cache_control
+    )
+    final = pending_finish or {
+        "id": meta.get("id"),
+        "object": "chat.completion.chunk",
+        "created": meta.get("created"),
+        "model": stream.model,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": finish}],
+    }
+    yield _event({**final, "router": result.router_info()})
+    if include_usage:
+        yield _event(
+            {
+                "id": meta.get("id"),
+                "object": "chat.completion.chunk",
+                "created": meta.get("created"),
+                "model": stream.model,
+                "choices": [],
+                "usage": body["usage"],
+            }
+        )
+    service.to_cache(request, tenant, model_field, cache_control, result, resp)
+    yield "data: [DONE]\n\n"
+
+
+def replay(result: CompletionResult, request: Mapping[str, Any]) -> Iterator[str]:
+    """A cached answer as a stream: role, content, finish (with the router's numbers), [DONE]."""
+    body = result.body
+    message = body["choices"][0]["message"]
+    base = {
+        "id": body.get("id"),
+        "object": "chat.completion.chunk",
+        "created": body.get("created"),
+        "model": result.model,
+    }
+    yield _event(
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        }
+    )
+    yield _event(
+        {
+            **base,
+            "choices": [
+                {"index": 0, "delta": {"content": message.get("content", "")}, "finish_reason": None}
+            ],
+        }
+    )
+    yield _event(
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "router": result.router_info(),
+        }
+    )
+    if (request.get("stream_options") or {}).get("include_usage") and body.get("usage"):
+        yield _event({**base, "choices": [], "usage": body["usage"]})
+    yield "data: [DONE]\n\n"
