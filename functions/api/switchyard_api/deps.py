@@ -15,6 +15,7 @@ from fastapi import Request
 from switchyard import classifier, telemetry
 from switchyard.catalog import Catalog, load_catalog
 from switchyard.errors import AuthError, InputError, StoreError
+from switchyard.providers.anthropic import AnthropicProvider
 from switchyard.providers.base import ChatProvider
 from switchyard.providers.openai_compat import OpenAICompatProvider
 from switchyard.service.matrix_cache import MatrixCache
@@ -83,6 +84,8 @@ def build_providers(settings: Settings, catalog: Catalog, client: httpx.Client) 
             continue
         if spec.kind == "openai":
             out[name] = OpenAICompatProvider(name, base or spec.base_url or "", key, client)
+        elif spec.kind == "anthropic":
+            out[name] = AnthropicProvider(name, base or spec.base_url or "", key, client)
         else:
             log.info("provider %s of kind %s has no adapter yet; skipped", name, spec.kind)
     return out

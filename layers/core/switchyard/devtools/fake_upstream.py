@@ -40,6 +40,8 @@ class FakeUpstream:
                     )
                 with upstream._lock:
                     upstream.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if self.path.rstrip("/") == "/v1/messages":
+                    return self._anthropic(body)
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 model = str(body.get("model"))
@@ -49,11 +51,66 @@ class FakeUpstream:
                         status, {"error": {"message": f"injected {status}", "type": "server_error"}}
                     )
                 answer = completion(model, body.get("messages", []))
+                if body.get("tools") and body.get("tool_choice") not in (None, "auto", "none"):
+                    choice = body["tool_choice"]
+                    name = (
+                        choice["function"]["name"]
+                        if isinstance(choice, dict)
+                        else body["tools"][0]["function"]["name"]
+                    )
+                    answer["choices"][0]["message"] = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "call_fake_1",
+                                "type": "function",
+                                "function": {"name": name, "arguments": '{"q": "test"}'},
+                            }
+                        ],
+                    }
+                    answer["choices"][0]["finish_reason"] = "tool_calls"
+                elif (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
+                    answer["choices"][0]["message"]["content"] = json.dumps({"model": model, "ok": True})
                 if model in upstream.finish:
                     answer["choices"][0]["finish_reason"] = upstream.finish[model]
                 if body.get("stream"):
                     return self._stream(answer, body, upstream.drop_after.get(model))
                 self._send(200, answer)
+
+            def _anthropic(self, body: dict[str, Any]) -> None:
+                model = str(body.get("model"))
+                status = upstream.fail.get(model)
+                if status:
+                    return self._send(
+                        status,
+                        {"type": "error", "error": {"type": "api_error", "message": f"injected {status}"}},
+                    )
+                if not body.get("max_tokens") or not isinstance(body.get("messages"), list):
+                    return self._send(
+                        400,
+                        {
+                            "type": "error",
+                            "error": {
+                                "type": "invalid_request_error",
+                                "message": "max_tokens and messages are required",
+                            },
+                        },
+                    )
+                message = anthropic_message(model, body)
+                if not body.get("stream"):
+                    return self._send(200, message)
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                drop = upstream.drop_after.get(model)
+                for n, (kind, ev) in enumerate(anthropic_events(message)):
+                    if drop is not None and n >= drop:
+                        return
+                    self.wfile.write(f"event: {kind}\ndata: {json.dumps(ev)}\n\n".encode())
+                    self.wfile.flush()
 
             def _stream(self, answer: dict[str, Any], body: dict[str, Any], drop_after: int | None) -> None:
                 self.send_response(200)
@@ -84,7 +141,13 @@ class FakeUpstream:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        """For OpenAI-compatible clients (ends in /v1)."""
+        return f"{self.root_url}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """For the Anthropic client (which adds /v1/messages itself)."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> FakeUpstream:
         self.thread.start()
@@ -134,17 +197,132 @@ def stream_chunks(answer: dict[str, Any], include_usage: bool) -> list[dict[str,
         "model": answer["model"],
     }
     choice = answer["choices"][0]
-    words = str(choice["message"]["content"]).split(" ")
-    chunks = [
-        {
-            **base,
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+    delta0 = {"role": "assistant", "content": ""}
+    chunks = [{**base, "choices": [{"index": 0, "delta": delta0, "finish_reason": None}]}]
+    for n, call in enumerate(choice["message"].get("tool_calls") or []):
+        fn = call["function"]
+        head = {
+            "index": n,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": fn["name"], "arguments": ""},
         }
-    ]
-    for i, w in enumerate(words):
+        tail = {"index": n, "function": {"arguments": fn["arguments"]}}
+        for delta in (head, tail):
+            chunks.append(
+                {**base, "choices": [{"index": 0, "delta": {"tool_calls": [delta]}, "finish_reason": None}]}
+            )
+    text = choice["message"].get("content")
+    for i, w in enumerate(str(text).split(" ") if text else []):
         piece = w if i == 0 else " " + w
         chunks.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
     chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
     if include_usage:
         chunks.append({**base, "choices": [], "usage": answer["usage"]})
     return chunks
+
+
+def anthropic_message(model: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic Messages response: a tool call when a tool is forced, else text."""
+    last = ""
+    for m in reversed(body.get("messages", [])):
+        if m.get("role") == "user":
+            c = m.get("content")
+            last = (
+                c if isinstance(c, str) else " ".join(b.get("text", "") for b in c if b.get("type") == "text")
+            )
+            break
+    choice = body.get("tool_choice") or {}
+    if body.get("tools") and choice.get("type") in ("any", "tool"):
+        name = choice.get("name") or body["tools"][0]["name"]
+        content: list[dict[str, Any]] = [
+            {"type": "tool_use", "id": "toolu_fake_1", "name": name, "input": {"q": "test"}}
+        ]
+        stop = "tool_use"
+    else:
+        content = [{"type": "text", "text": f"[{model}] answer to: {last[:60]}"}]
+        stop = "end_turn"
+    in_tokens = len(json.dumps(body.get("messages", []))) // 4 + len(str(body.get("system", ""))) // 4
+    return {
+        "id": f"msg_fake_{int(time.time() * 1000)}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": in_tokens, "output_tokens": 12},
+    }
+
+
+def anthropic_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The message as Anthropic stream events."""
+    start = {
+        **message,
+        "content": [],
+        "stop_reason": None,
+        "usage": {"input_tokens": message["usage"]["input_tokens"], "output_tokens": 0},
+    }
+    out: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": start})]
+    for i, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            out.append(
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": i,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+            )
+            for j, word in enumerate(block["text"].split(" ")):
+                out.append(
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": i,
+                            "delta": {"type": "text_delta", "text": word if j == 0 else " " + word},
+                        },
+                    )
+                )
+        else:
+            out.append(
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": i,
+                        "content_block": {
+                            "type": "tool_use",
+                            "id": block["id"],
+                            "name": block["name"],
+                            "input": {},
+                        },
+                    },
+                )
+            )
+            out.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": i,
+                        "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+                    },
+                )
+            )
+        out.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
+    out.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+            },
+        )
+    )
+    out.append(("message_stop", {"type": "message_stop"}))
+    return out

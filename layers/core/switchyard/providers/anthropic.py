@@ -1,0 +1,313 @@
+"""Anthropic Messages API adapter: OpenAI chat format in and out (httpx).
+
+Request: system/developer messages → ``system``; tool results → user ``tool_result``
+blocks; assistant ``tool_calls`` → ``tool_use`` blocks; tools → ``input_schema`` tools;
+``tool_choice`` auto/required/none/named; images (data URLs or https URLs) → image blocks;
+``stop`` → ``stop_sequences``; ``max_tokens`` (required by Anthropic; default 4096);
+temperature is clamped to Anthropic's [0, 1].
+Response: text blocks → ``content``; ``tool_use`` → ``tool_calls``; stop reasons →
+``finish_reason``; usage → prompt/completion tokens. Streams are translated event by event.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from switchyard.catalog import ModelSpec
+from switchyard.classifier.text import content_text
+from switchyard.errors import ProviderError
+from switchyard.providers.base import ProviderResponse
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096
+FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def _image(part: Mapping[str, Any]) -> dict[str, Any]:
+    url = str((part.get("image_url") or {}).get("url", ""))
+    if url.startswith("data:") and ";base64," in url:
+        media, data = url[5:].split(";base64,", 1)
+        return {"type": "image", "source": {"type": "base64", "media_type": media, "data": data}}
+    return {"type": "image", "source": {"type": "url", "url": url}}
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    out: list[dict[str, Any]] = []
+    for part in content or []:
+        if part.get("type") == "text":
+            out.append({"type": "text", "text": str(part.get("text", ""))})
+        elif part.get("type") == "image_url":
+            out.append(_image(part))
+    return out
+
+
+def to_anthropic(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
+    system: list[str] = []
+    messages: list[dict[str, Any]] = []
+
+    def add(role: str, blocks: list[dict[str, Any]]) -> None:
+        if not blocks:
+            return
+        if messages and messages[-1]["role"] == role:  # Anthropic wants alternating turns
+            messages[-1]["content"].extend(blocks)
+        else:
+            messages.append({"role": role, "content": blocks})
+
+    for m in request.get("messages", []):
+        role = m.get("role")
+        if role in ("system", "developer"):
+            system.append(content_text(m.get("content")))
+        elif role in ("tool", "function"):
+            add(
+                "user",
+                [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": str(m.get("tool_call_id", "")),
+                        "content": content_text(m.get("content")),
+                    }
+                ],
+            )
+        elif role == "assistant":
+            blocks = _blocks(m.get("content"))
+            for call in m.get("tool_calls") or []:
+                fn = call.get("function") or {}
+                try:
+                    args = json.loads(fn.get("arguments") or "{}")
+                except json.JSONDecodeError:
+                    args = {}
+                blocks.append(
+                    {"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": args}
+                )
+            add("assistant", blocks)
+        else:
+            add("user", _blocks(m.get("content")))
+
+    body: dict[str, Any] = {
+        "model": model.upstream,
+        "messages": messages,
+        "max_tokens": int(
+            request.get("max_tokens") or request.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
+        ),
+    }
+    if system:
+        body["system"] = "\n\n".join(s for s in system if s)
+    if request.get("temperature") is not None:
+        body["temperature"] = min(float(request["temperature"]), 1.0)
+    if request.get("top_p") is not None:
+        body["top_p"] = request["top_p"]
+    stop = request.get("stop")
+    if stop:
+        body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    tools = request.get("tools") or []
+    if tools:
+        body["tools"] = [
+            {
+                "name": t["function"]["name"],
+                "description": t["function"].get("description", ""),
+                "input_schema": t["function"].get("parameters") or {"type": "object", "properties": {}},
+            }
+            for t in tools
+            if t.get("type") == "function"
+        ]
+        choice = request.get("tool_choice")
+        if choice == "required":
+            body["tool_choice"] = {"type": "any"}
+        elif choice == "none":
+            body["tool_choice"] = {"type": "none"}
+        elif isinstance(choice, Mapping) and choice.get("type") == "function":
+            body["tool_choice"] = {"type": "tool", "name": choice["function"]["name"]}
+    if request.get("user"):
+        body["metadata"] = {"user_id": str(request["user"])[:256]}
+    return body
+
+
+def from_anthropic(model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
+    calls = [
+        {
+            "id": b.get("id"),
+            "type": "function",
+            "function": {"name": b.get("name"), "arguments": json.dumps(b.get("input") or {})},
+        }
+        for b in data.get("content", [])
+        if b.get("type") == "tool_use"
+    ]
+    message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
+    if calls:
+        message["tool_calls"] = calls
+    usage = data.get("usage") or {}
+    pt, ct = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+    return {
+        "id": f"chatcmpl-{data.get('id', '')}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model_id,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": FINISH.get(str(data.get("stop_reason")), "stop"),
+            }
+        ],
+        "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
+    }
+
+
+class AnthropicProvider:
+    def __init__(self, name: str, base_url: str, api_key: str | None, client: httpx.Client) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.client = client
+
+    def _headers(self) -> dict[str, str]:
+        h = {"anthropic-version": API_VERSION}
+        if self.api_key:
+            h["x-api-key"] = self.api_key
+        return h
+
+    def _raise(self, resp: httpx.Response, model: ModelSpec) -> None:
+        try:
+            err = resp.json().get("error", {})
+            msg = str(err.get("message", "")) if isinstance(err, dict) else str(err)
+        except ValueError:
+            msg = resp.text[:300]
+        raise ProviderError(
+            f"{self.name} answered {resp.status_code}: {msg[:300]}", status=resp.status_code, model=model.id
+        )
+
+    def complete(self, model: ModelSpec, request: Mapping[str, Any]) -> ProviderResponse:
+        try:
+            resp = self.client.post(
+                f"{self.base_url}/v1/messages", json=to_anthropic(model, request), headers=self._headers()
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{self.name}: {type(exc).__name__}", model=model.id) from exc
+        if resp.status_code >= 400:
+            self._raise(resp, model)
+        try:
+            body = from_anthropic(model.id, resp.json())
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise ProviderError(f"{self.name}: malformed response", status=502, model=model.id) from exc
+        return ProviderResponse(body, body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"])
+
+    def stream(self, model: ModelSpec, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        body = {**to_anthropic(model, request), "stream": True}
+        try:
+            with self.client.stream(
+                "POST", f"{self.base_url}/v1/messages", json=body, headers=self._headers()
+            ) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    self._raise(resp, model)
+                yield from StreamTranslator(model.id).events(resp.iter_lines())
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{self.name}: {type(exc).__name__} while streaming", model=model.id) from exc
+
+
+class StreamTranslator:
+    """Anthropic stream events → OpenAI chunks."""
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.id = "chatcmpl-anthropic"
+        self.created = int(time.time())
+        self.input_tokens = 0
+        self.tool_index: dict[int, int] = {}
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model_id,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    def events(self, lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+        stopped = False
+        for line in lines:
+            if not line.startswith("data:"):
+                continue
+            try:
+                ev = json.loads(line[5:].strip())
+            except json.JSONDecodeError as exc:
+                raise ProviderError(
+                    "anthropic: malformed stream event", status=502, model=self.model_id
+                ) from exc
+            kind = ev.get("type")
+            if kind == "message_start":
+                msg = ev.get("message", {})
+                self.id = f"chatcmpl-{msg.get('id', '')}"
+                self.input_tokens = int((msg.get("usage") or {}).get("input_tokens") or 0)
+                yield self._chunk({"role": "assistant", "content": ""})
+            elif kind == "content_block_start":
+                block = ev.get("content_block", {})
+                if block.get("type") == "tool_use":
+                    n = len(self.tool_index)
+                    self.tool_index[int(ev.get("index", 0))] = n
+                    yield self._chunk(
+                        {
+                            "tool_calls": [
+                                {
+                                    "index": n,
+                                    "id": block.get("id"),
+                                    "type": "function",
+                                    "function": {"name": block.get("name"), "arguments": ""},
+                                }
+                            ]
+                        }
+                    )
+            elif kind == "content_block_delta":
+                delta = ev.get("delta", {})
+                if delta.get("type") == "text_delta":
+                    yield self._chunk({"content": delta.get("text", "")})
+                elif delta.get("type") == "input_json_delta":
+                    n = self.tool_index.get(int(ev.get("index", 0)), 0)
+                    yield self._chunk(
+                        {
+                            "tool_calls": [
+                                {"index": n, "function": {"arguments": delta.get("partial_json", "")}}
+                            ]
+                        }
+                    )
+            elif kind == "message_delta":
+                out = int((ev.get("usage") or {}).get("output_tokens") or 0)
+                yield self._chunk({}, FINISH.get(str((ev.get("delta") or {}).get("stop_reason")), "stop"))
+                yield {
+                    "id": self.id,
+                    "object": "chat.completion.chunk",
+                    "created": self.created,
+                    "model": self.model_id,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": self.input_tokens,
+                        "completion_tokens": out,
+                        "total_tokens": self.input_tokens + out,
+                    },
+                }
+            elif kind == "message_stop":
+                stopped = True
+                break
+            elif kind == "error":
+                raise ProviderError(
+                    f"anthropic stream error: {ev.get('error')}", status=502, model=self.model_id
+                )
+        if not stopped:
+            raise ProviderError(
+                "anthropic: stream ended without message_stop", status=502, model=self.model_id
+            )

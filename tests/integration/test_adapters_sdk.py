@@ -1,0 +1,82 @@
+"""The openai SDK through the router to each adapter (fake upstream on loopback): plain,
+streaming, tool calls and JSON mode."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+
+from switchyard.cli import LOCAL_TEST_KEY
+from switchyard.devtools.fake_upstream import FakeUpstream
+
+pytestmark = pytest.mark.integration
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "description": "Search",
+            "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+        },
+    }
+]
+MSG = [{"role": "user", "content": "What is the capital of Peru?"}]
+
+
+@pytest.fixture
+def client(served: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=served, api_key=LOCAL_TEST_KEY, max_retries=0)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet"])
+def test_plain_and_streaming(client: openai.OpenAI, provider_env: FakeUpstream, model: str) -> None:
+    plain = client.chat.completions.create(
+        model=model, messages=MSG, extra_headers={"Cache-Control": "no-store"}
+    )
+    assert plain.model == model and "capital of Peru" in (plain.choices[0].message.content or "")
+    chunks = list(
+        client.chat.completions.create(
+            model=model, messages=MSG, stream=True, extra_headers={"Cache-Control": "no-store"}
+        )
+    )
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == plain.choices[0].message.content
+    )
+    paths = {r["path"] for r in provider_env.requests}
+    assert paths == ({"/v1/messages"} if model.startswith("claude") else {"/v1/chat/completions"})
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet"])
+def test_tool_calls(client: openai.OpenAI, model: str) -> None:
+    out = client.chat.completions.create(model=model, messages=MSG, tools=TOOLS, tool_choice="required")  # type: ignore[arg-type]
+    call = out.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert out.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "lookup" and json.loads(call.function.arguments) == {"q": "test"}
+    chunks = list(
+        client.chat.completions.create(
+            model=model, messages=MSG, tools=TOOLS, tool_choice="required", stream=True
+        )
+    )  # type: ignore[arg-type]
+    args = "".join(
+        (tc.function.arguments or "")
+        for c in chunks
+        if c.choices
+        for tc in (c.choices[0].delta.tool_calls or [])
+        if tc.function
+    )
+    assert json.loads(args) == {"q": "test"}
+
+
+def test_json_mode_goes_to_a_model_that_supports_it(client: openai.OpenAI) -> None:
+    out = client.chat.completions.create(
+        model="router:quality", messages=MSG, response_format={"type": "json_object"}
+    )
+    assert out.model != "claude-3.5-sonnet"  # no json_mode capability in the catalog
+    assert json.loads(out.choices[0].message.content or "")["ok"] is True
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(
+            model="claude-3.5-sonnet", messages=MSG, response_format={"type": "json_object"}
+        )
