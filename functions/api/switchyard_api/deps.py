@@ -16,8 +16,9 @@ from switchyard import classifier, telemetry
 from switchyard.catalog import Catalog, load_catalog
 from switchyard.errors import AuthError, InputError, StoreError
 from switchyard.providers.anthropic import AnthropicProvider
-from switchyard.providers.base import ChatProvider
+from switchyard.providers.base import ChatProvider, Timeouts
 from switchyard.providers.openai_compat import OpenAICompatProvider
+from switchyard.service.failover import FailoverConfig
 from switchyard.service.matrix_cache import MatrixCache
 from switchyard.service.router import CacheConfig, RouterService
 from switchyard.settings import Settings, get_settings
@@ -82,10 +83,11 @@ def build_providers(settings: Settings, catalog: Catalog, client: httpx.Client) 
         base = settings.env(spec.base_url_env) if spec.base_url_env else None
         if key is None and base is None:
             continue
+        timeouts = Timeouts(settings.provider_connect_timeout, settings.provider_first_byte_timeout)
         if spec.kind == "openai":
-            out[name] = OpenAICompatProvider(name, base or spec.base_url or "", key, client)
+            out[name] = OpenAICompatProvider(name, base or spec.base_url or "", key, client, timeouts)
         elif spec.kind == "anthropic":
-            out[name] = AnthropicProvider(name, base or spec.base_url or "", key, client)
+            out[name] = AnthropicProvider(name, base or spec.base_url or "", key, client, timeouts)
         else:
             log.info("provider %s of kind %s has no adapter yet; skipped", name, spec.kind)
     return out
@@ -94,7 +96,10 @@ def build_providers(settings: Settings, catalog: Catalog, client: httpx.Client) 
 @lru_cache(maxsize=1)
 def http_client() -> httpx.Client:
     s = get_settings()
-    return httpx.Client(timeout=httpx.Timeout(s.provider_timeout, connect=s.provider_connect_timeout))
+    return httpx.Client(
+        timeout=httpx.Timeout(s.provider_first_byte_timeout, connect=s.provider_connect_timeout),
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +117,12 @@ def router_service() -> RouterService:
         retention_days=s.log_retention_days,
         cache=cache_store(),
         cache_config=CacheConfig(s.cache_max_temperature, s.cache_ttl_seconds, s.cache_ttl_by_task),
+        failover=FailoverConfig(
+            total_timeout=s.provider_total_timeout,
+            retry_after_budget=s.retry_after_budget,
+            breaker_threshold=s.breaker_threshold,
+            breaker_cooldown=s.breaker_cooldown,
+        ),
     )
 
 

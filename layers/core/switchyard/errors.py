@@ -42,10 +42,18 @@ class StoreError(SwitchyardError):
 
 
 class ProviderError(SwitchyardError):
-    def __init__(self, message: str, *, status: int | None = None, model: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        model: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.model = model
+        self.retry_after = retry_after
 
 
 class NoProviderError(ProviderError):

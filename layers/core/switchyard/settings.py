@@ -49,10 +49,13 @@ class Settings(BaseSettings):
     log_prompts: bool = False
     log_retention_days: int = 90
 
-    # Provider calls
+    # Provider calls and failover
     provider_connect_timeout: float = 3.0
-    provider_timeout: float = 60.0
-
+    provider_first_byte_timeout: float = 30.0
+    provider_total_timeout: float = 60.0  # per request, across all models tried
+    retry_after_budget: float = 2.0  # a 429's Retry-After up to this long is waited out once
+    breaker_threshold: int = 5  # consecutive failures that open a provider's circuit
+    breaker_cooldown: float = 30.0  # seconds before an open circuit lets a probe through
     provider_secret_arn: str | None = None  # Secrets Manager JSON of provider settings
 
     # Local development

@@ -8,6 +8,7 @@ tests and benchmarks. Per upstream model it can be told to fail with a status co
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,10 +16,18 @@ from typing import Any
 
 
 class FakeUpstream:
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self.fail: dict[str, int] = {}
         self.finish: dict[str, str] = {}  # per model: finish_reason to answer with (e.g. "length")
         self.drop_after: dict[str, int] = {}  # per model: close a stream after this many chunks
+        self.delay: dict[str, float] = {}  # per model: seconds to wait before answering
+        self.retry_after: dict[str, str] = {}  # per model: Retry-After header sent with injected failures
+        self.fail_times: dict[str, int] = {}  # per model: fail only this many more calls
+        self.fail_rate: dict[str, float] = {}  # per model: share of calls that fail with 500 (seeded)
+        self.malformed: set[str] = set()  # models that answer 200 with a body that is not JSON
+        self.hang_up: set[str] = set()  # models that close the connection without answering
+        self.successes: list[dict[str, Any]] = []  # requests answered with 200
+        self._rng = random.Random(seed)
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         upstream = self
@@ -38,6 +47,7 @@ class FakeUpstream:
                     return self._send(
                         400, {"error": {"message": "bad json", "type": "invalid_request_error"}}
                     )
+                self._body = body
                 with upstream._lock:
                     upstream.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if self.path.rstrip("/") == "/v1/messages":
@@ -45,11 +55,8 @@ class FakeUpstream:
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 model = str(body.get("model"))
-                status = upstream.fail.get(model)
-                if status:
-                    return self._send(
-                        status, {"error": {"message": f"injected {status}", "type": "server_error"}}
-                    )
+                if self._fault(model):
+                    return None
                 answer = completion(model, body.get("messages", []))
                 if body.get("tools") and body.get("tool_choice") not in (None, "auto", "none"):
                     choice = body["tool_choice"]
@@ -78,14 +85,41 @@ class FakeUpstream:
                     return self._stream(answer, body, upstream.drop_after.get(model))
                 self._send(200, answer)
 
+            def _fault(self, model: str) -> bool:
+                """Apply the faults injected for this model; True when the request was answered."""
+                if model in upstream.delay:
+                    time.sleep(upstream.delay[model])
+                if model in upstream.hang_up:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return True
+                status = upstream.fail.get(model)
+                with upstream._lock:
+                    if status and model in upstream.fail_times:
+                        if upstream.fail_times[model] <= 0:
+                            status = None
+                        else:
+                            upstream.fail_times[model] -= 1
+                    rate = upstream.fail_rate.get(model, 0.0)
+                    if not status and rate and upstream._rng.random() < rate:
+                        status = 500
+                if status:
+                    headers = (
+                        {"retry-after": upstream.retry_after[model]} if model in upstream.retry_after else {}
+                    )
+                    self._send(
+                        status, {"error": {"message": f"injected {status}", "type": "server_error"}}, headers
+                    )
+                    return True
+                if model in upstream.malformed:
+                    self._raw(200, b'{"choices": [ this is not json')
+                    return True
+                return False
+
             def _anthropic(self, body: dict[str, Any]) -> None:
                 model = str(body.get("model"))
-                status = upstream.fail.get(model)
-                if status:
-                    return self._send(
-                        status,
-                        {"type": "error", "error": {"type": "api_error", "message": f"injected {status}"}},
-                    )
+                if self._fault(model):
+                    return None
                 if not body.get("max_tokens") or not isinstance(body.get("messages"), list):
                     return self._send(
                         400,
@@ -113,6 +147,8 @@ class FakeUpstream:
                     self.wfile.flush()
 
             def _stream(self, answer: dict[str, Any], body: dict[str, Any], drop_after: int | None) -> None:
+                with upstream._lock:
+                    upstream.successes.append({"path": self.path, "body": self._body})
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("connection", "close")
@@ -128,11 +164,20 @@ class FakeUpstream:
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                if status == 200:
+                    with upstream._lock:
+                        upstream.successes.append({"path": self.path, "body": self._body})
+                self._raw(status, json.dumps(payload).encode(), headers)
+
+            def _raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -162,6 +207,24 @@ class FakeUpstream:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def reset(self) -> None:
+        """Forget injected faults and recorded requests."""
+        with self._lock:
+            for faults in (
+                self.fail,
+                self.finish,
+                self.drop_after,
+                self.delay,
+                self.retry_after,
+                self.fail_times,
+                self.fail_rate,
+            ):
+                faults.clear()
+            self.malformed.clear()
+            self.hang_up.clear()
+            self.requests.clear()
+            self.successes.clear()
 
     def models_called(self) -> list[str]:
         with self._lock:

@@ -21,7 +21,7 @@ import httpx
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse
+from switchyard.providers.base import ProviderResponse, Timeouts, retry_after_seconds
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -168,11 +168,19 @@ def from_anthropic(model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class AnthropicProvider:
-    def __init__(self, name: str, base_url: str, api_key: str | None, client: httpx.Client) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str | None,
+        client: httpx.Client,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.client = client
+        self.timeouts = timeouts or Timeouts()
 
     def _headers(self) -> dict[str, str]:
         h = {"anthropic-version": API_VERSION}
@@ -187,13 +195,21 @@ class AnthropicProvider:
         except ValueError:
             msg = resp.text[:300]
         raise ProviderError(
-            f"{self.name} answered {resp.status_code}: {msg[:300]}", status=resp.status_code, model=model.id
+            f"{self.name} answered {resp.status_code}: {msg[:300]}",
+            status=resp.status_code,
+            model=model.id,
+            retry_after=retry_after_seconds(resp.headers.get("retry-after")),
         )
 
-    def complete(self, model: ModelSpec, request: Mapping[str, Any]) -> ProviderResponse:
+    def complete(
+        self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
+    ) -> ProviderResponse:
         try:
             resp = self.client.post(
-                f"{self.base_url}/v1/messages", json=to_anthropic(model, request), headers=self._headers()
+                f"{self.base_url}/v1/messages",
+                json=to_anthropic(model, request),
+                headers=self._headers(),
+                timeout=self.timeouts.within(timeout),
             )
         except httpx.HTTPError as exc:
             raise ProviderError(f"{self.name}: {type(exc).__name__}", model=model.id) from exc
@@ -205,11 +221,17 @@ class AnthropicProvider:
             raise ProviderError(f"{self.name}: malformed response", status=502, model=model.id) from exc
         return ProviderResponse(body, body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"])
 
-    def stream(self, model: ModelSpec, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def stream(
+        self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
         body = {**to_anthropic(model, request), "stream": True}
         try:
             with self.client.stream(
-                "POST", f"{self.base_url}/v1/messages", json=body, headers=self._headers()
+                "POST",
+                f"{self.base_url}/v1/messages",
+                json=body,
+                headers=self._headers(),
+                timeout=self.timeouts.within(timeout),
             ) as resp:
                 if resp.status_code >= 400:
                     resp.read()

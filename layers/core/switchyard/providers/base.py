@@ -38,10 +38,50 @@ class ProviderResponse:
     output_tokens: int
 
 
-class ChatProvider(Protocol):
-    def complete(self, model: ModelSpec, request: Mapping[str, Any]) -> ProviderResponse: ...
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect, first byte (the wait for the response to start) and, per call, the time left
+    of the request's total budget."""
 
-    def stream(self, model: ModelSpec, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    connect: float = 3.0
+    first_byte: float = 30.0
+
+    def within(self, remaining: float | None) -> Any:
+        import httpx
+
+        cap = remaining if remaining is not None else float("inf")
+        return httpx.Timeout(
+            connect=min(self.connect, cap),
+            read=min(self.first_byte, cap),
+            write=min(10.0, cap),
+            pool=min(5.0, cap),
+        )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+class ChatProvider(Protocol):
+    def complete(
+        self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
+    ) -> ProviderResponse: ...
+
+    def stream(
+        self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
         """OpenAI ``chat.completion.chunk`` objects; the last ones carry finish_reason and usage.
         Raises ProviderError before the first chunk (failover) or while streaming."""
         ...

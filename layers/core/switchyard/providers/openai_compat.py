@@ -10,23 +10,38 @@ import httpx
 
 from switchyard.catalog import ModelSpec
 from switchyard.errors import ProviderError
-from switchyard.providers.base import PASSTHROUGH, ProviderResponse
+from switchyard.providers.base import PASSTHROUGH, ProviderResponse, Timeouts, retry_after_seconds
 
 
 class OpenAICompatProvider:
-    def __init__(self, name: str, base_url: str, api_key: str | None, client: httpx.Client) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str | None,
+        client: httpx.Client,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.client = client
+        self.timeouts = timeouts or Timeouts()
 
-    def complete(self, model: ModelSpec, request: Mapping[str, Any]) -> ProviderResponse:
+    def complete(
+        self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
+    ) -> ProviderResponse:
         body = {k: request[k] for k in PASSTHROUGH if request.get(k) is not None}
         body["model"] = model.upstream
         body["stream"] = False
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
-            resp = self.client.post(f"{self.base_url}/chat/completions", json=body, headers=headers)
+            resp = self.client.post(
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers=headers,
+                timeout=self.timeouts.within(timeout),
+            )
         except httpx.HTTPError as exc:
             raise ProviderError(f"{self.name}: {type(exc).__name__}", model=model.id) from exc
         if resp.status_code >= 400:
@@ -34,6 +49,7 @@ class OpenAICompatProvider:
                 f"{self.name} answered {resp.status_code}: {_error_message(resp)}",
                 status=resp.status_code,
                 model=model.id,
+                retry_after=retry_after_seconds(resp.headers.get("retry-after")),
             )
         try:
             data = resp.json()
@@ -51,13 +67,19 @@ class OpenAICompatProvider:
             output_tokens=int(usage.get("completion_tokens") or 0),
         )
 
-    def stream(self, model: ModelSpec, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def stream(
+        self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
         body = {k: request[k] for k in PASSTHROUGH if request.get(k) is not None}
         body.update(model=model.upstream, stream=True, stream_options={"include_usage": True})
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
             with self.client.stream(
-                "POST", f"{self.base_url}/chat/completions", json=body, headers=headers
+                "POST",
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers=headers,
+                timeout=self.timeouts.within(timeout),
             ) as resp:
                 if resp.status_code >= 400:
                     resp.read()
@@ -65,6 +87,7 @@ class OpenAICompatProvider:
                         f"{self.name} answered {resp.status_code}: {_error_message(resp)}",
                         status=resp.status_code,
                         model=model.id,
+                        retry_after=retry_after_seconds(resp.headers.get("retry-after")),
                     )
                 done = False
                 for line in resp.iter_lines():

@@ -21,10 +21,11 @@ from switchyard.cache.normalize import normalized_key
 from switchyard.catalog import Catalog
 from switchyard.classifier import Classification
 from switchyard.classifier.text import prompt_from_messages
-from switchyard.errors import InputError, NoProviderError, ProviderError, StoreError
-from switchyard.providers.base import ChatProvider, ProviderResponse, retryable
+from switchyard.errors import InputError, StoreError
+from switchyard.providers.base import ChatProvider, ProviderResponse
 from switchyard.routing import Decision, RouteInput, RoutingMode, decide
 from switchyard.routing.matrix import ConfidenceMatrix
+from switchyard.service.failover import Failover, FailoverConfig
 from switchyard.service.requests import estimate_tokens, needs
 from switchyard.tenancy import Tenant
 
@@ -109,6 +110,7 @@ class RouterService:
         retention_days: int = 90,
         cache: Cache | None = None,
         cache_config: CacheConfig | None = None,
+        failover: FailoverConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.catalog = catalog
@@ -121,6 +123,7 @@ class RouterService:
         self.retention_days = retention_days
         self.cache = cache
         self.cache_config = cache_config or CacheConfig()
+        self.failover = Failover(catalog, providers, failover)
         self.clock = clock
 
     # ---- decision
@@ -264,33 +267,16 @@ class RouterService:
         cache_control: str | None = None,
     ) -> CompletionResult:
         d = routed.decision
-        tried: list[str] = []
-        last: ProviderError | None = None
         start = time.perf_counter()
-        for model_id in (d.model, *d.fallbacks):
-            spec = self.catalog.get(model_id)
-            provider = self.providers.get(spec.provider) if spec else None
-            if spec is None or provider is None:
-                continue
-            tried.append(model_id)
-            try:
-                resp = provider.complete(spec, request)
-            except ProviderError as exc:
-                last = exc
-                telemetry.count("provider_errors")
-                log.warning("provider call failed", extra={"model": model_id, "status": exc.status})
-                if not retryable(exc.status):
-                    raise
-                telemetry.count("failovers")
-                continue
-            result = self._finish(request, routed, tenant, spec.id, resp, tried, start)
-            result.cache = self.cache_state(request, cache_control)
-            result.body["router"] = result.router_info()
-            self.to_cache(request, tenant, model_field, cache_control, result, resp)
-            return result
-        if last is None:
-            raise NoProviderError("no provider is configured for the chosen models")
-        raise ProviderError(f"all models failed; last error: {last}", status=502)
+        model_id, resp, tried = self.failover.run(
+            (d.model, *d.fallbacks),
+            lambda spec, provider, remaining: provider.complete(spec, request, remaining),
+        )
+        result = self._finish(request, routed, tenant, model_id, resp, tried, start)
+        result.cache = self.cache_state(request, cache_control)
+        result.body["router"] = result.router_info()
+        self.to_cache(request, tenant, model_field, cache_control, result, resp)
+        return result
 
     def finish_stream(
         self,

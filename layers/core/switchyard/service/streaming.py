@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchyard import telemetry
-from switchyard.errors import NoProviderError, ProviderError
-from switchyard.providers.base import ProviderResponse, retryable
+from switchyard.errors import ProviderError
+from switchyard.providers.base import ProviderResponse
 from switchyard.service.requests import estimate_tokens
 from switchyard.service.router import CompletionResult, RouteResult, RouterService
 from switchyard.tenancy import Tenant
@@ -36,33 +36,21 @@ class OpenStream:
 
 
 def open_stream(service: RouterService, request: Mapping[str, Any], routed: RouteResult) -> OpenStream:
-    d = routed.decision
-    tried: list[str] = []
-    last: ProviderError | None = None
+    """Fail over until a model has produced its first chunk."""
     start = time.perf_counter()
-    for model_id in (d.model, *d.fallbacks):
-        spec = service.catalog.get(model_id)
-        provider = service.providers.get(spec.provider) if spec else None
-        if spec is None or provider is None:
-            continue
-        tried.append(model_id)
-        chunks = provider.stream(spec, request)
+
+    def first_chunk(
+        spec: Any, provider: Any, remaining: float
+    ) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+        chunks = provider.stream(spec, request, remaining)
         try:
-            first = next(chunks)
-        except StopIteration:
-            last = ProviderError(f"{model_id}: empty stream", status=502, model=model_id)
-        except ProviderError as exc:
-            last = exc
-            if not retryable(exc.status):
-                raise
-        else:
-            return OpenStream(routed, model_id, first, chunks, tried, start)
-        telemetry.count("provider_errors")
-        telemetry.count("failovers")
-        log.warning("stream failed before its first chunk", extra={"model": model_id, "status": last.status})
-    if last is None:
-        raise NoProviderError("no provider is configured for the chosen models")
-    raise ProviderError(f"all models failed; last error: {last}", status=502)
+            return next(chunks), chunks
+        except StopIteration as exc:
+            raise ProviderError(f"{spec.id}: empty stream", status=502, model=spec.id) from exc
+
+    d = routed.decision
+    model_id, (first, rest), tried = service.failover.run((d.model, *d.fallbacks), first_chunk)
+    return OpenStream(routed, model_id, first, rest, tried, start)
 
 
 def _event(payload: Mapping[str, Any]) -> str:
