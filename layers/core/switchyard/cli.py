@@ -49,6 +49,14 @@ def _bench_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_failover(args: argparse.Namespace) -> int:
+    from switchyard.bench import failover
+
+    result = failover.run(Path(args.root), n=args.n, fail_share=args.fail_share)
+    print(json.dumps(result) if args.json else failover.render(result))
+    return 0
+
+
 def _keys_create(args: argparse.Namespace) -> int:
     import boto3
 
@@ -108,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--threshold", type=float, help="also try an embedding-similarity level at this cosine")
     p.set_defaults(func=_bench_cache)
+
+    p = bench.add_parser("failover", help="success rate and failover latency with failing first choices")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--fail-share", type=float, default=0.2)
+    p.add_argument("--root", default=".")
+    p.set_defaults(func=_bench_failover)
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     p = keys.add_parser("create", help="create a key for a tenant; prints it once")
