@@ -78,6 +78,8 @@ def provider_env(
     monkeypatch.setenv("GROQ_BASE_URL", upstream.base_url)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", upstream.root_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-upstream")
+    monkeypatch.setenv("BEDROCK_REGION", "us-east-1")
+    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", upstream.root_url)
     upstream.reset()
     deps.reset()
     yield upstream

@@ -96,7 +96,13 @@ def test_no_cache_header_and_hot_temperature_bypass(client: TestClient, provider
 def test_errors_and_truncated_answers_are_not_cached(client: TestClient, provider_env: FakeUpstream) -> None:
     q = unique("What is the tallest mountain in Africa?")
     provider_env.fail.update(
-        {"llama-3.1-8b-instant": 500, "gpt-4o-mini": 500, "gpt-4o": 500, "claude-3-5-sonnet-20241022": 500}
+        {
+            "llama-3.1-8b-instant": 500,
+            "gpt-4o-mini": 500,
+            "gpt-4o": 500,
+            "claude-3-5-sonnet-20241022": 500,
+            "meta.llama3-1-8b-instruct-v1:0": 500,
+        }
     )
     assert ask(client, q).status_code == 502
     provider_env.fail.clear()

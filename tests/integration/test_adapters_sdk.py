@@ -30,7 +30,7 @@ def client(served: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=served, api_key=LOCAL_TEST_KEY, max_retries=0)
 
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet"])
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet", "llama-3.1-8b-bedrock"])
 def test_plain_and_streaming(client: openai.OpenAI, provider_env: FakeUpstream, model: str) -> None:
     plain = client.chat.completions.create(
         model=model, messages=MSG, extra_headers={"Cache-Control": "no-store"}
@@ -46,10 +46,18 @@ def test_plain_and_streaming(client: openai.OpenAI, provider_env: FakeUpstream, 
         == plain.choices[0].message.content
     )
     paths = {r["path"] for r in provider_env.requests}
-    assert paths == ({"/v1/messages"} if model.startswith("claude") else {"/v1/chat/completions"})
+    if model.startswith("claude"):
+        assert paths == {"/v1/messages"}
+    elif model.endswith("bedrock"):
+        assert paths == {
+            "/model/meta.llama3-1-8b-instruct-v1%3A0/converse",
+            "/model/meta.llama3-1-8b-instruct-v1%3A0/converse-stream",
+        }
+    else:
+        assert paths == {"/v1/chat/completions"}
 
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet"])
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet", "llama-3.1-8b-bedrock"])
 def test_tool_calls(client: openai.OpenAI, model: str) -> None:
     out = client.chat.completions.create(model=model, messages=MSG, tools=TOOLS, tool_choice="required")  # type: ignore[arg-type]
     call = out.choices[0].message.tool_calls[0]  # type: ignore[index]

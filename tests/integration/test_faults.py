@@ -16,8 +16,18 @@ from switchyard_api.app import create_app
 
 pytestmark = pytest.mark.integration
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}", "cache-control": "no-store"}
-UPSTREAM = {"llama-3.1-8b": "llama-3.1-8b-instant", "claude-3.5-sonnet": "claude-3-5-sonnet-20241022"}
-ALL = ["llama-3.1-8b-instant", "gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet-20241022"]
+UPSTREAM = {
+    "llama-3.1-8b": "llama-3.1-8b-instant",
+    "claude-3.5-sonnet": "claude-3-5-sonnet-20241022",
+    "llama-3.1-8b-bedrock": "meta.llama3-1-8b-instruct-v1:0",
+}
+ALL = [
+    "llama-3.1-8b-instant",
+    "gpt-4o-mini",
+    "gpt-4o",
+    "claude-3-5-sonnet-20241022",
+    "meta.llama3-1-8b-instruct-v1:0",
+]
 
 
 @pytest.fixture

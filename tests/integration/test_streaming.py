@@ -59,7 +59,13 @@ def test_stream_fails_over_before_the_first_chunk(served: str, provider_env: Fak
 
 def test_broken_stream_ends_with_an_error_not_silence(served: str, provider_env: FakeUpstream) -> None:
     provider_env.drop_after.update(
-        {"llama-3.1-8b-instant": 3, "gpt-4o-mini": 3, "gpt-4o": 3, "claude-3-5-sonnet-20241022": 3}
+        {
+            "llama-3.1-8b-instant": 3,
+            "gpt-4o-mini": 3,
+            "gpt-4o": 3,
+            "claude-3-5-sonnet-20241022": 3,
+            "meta.llama3-1-8b-instruct-v1:0": 3,
+        }
     )
     try:
         stream = sdk(served).chat.completions.create(

@@ -14,9 +14,10 @@ from fastapi import Request
 
 from switchyard import classifier, telemetry
 from switchyard.catalog import Catalog, load_catalog
-from switchyard.errors import AuthError, InputError, StoreError
+from switchyard.errors import AuthError, ConfigError, InputError, StoreError
 from switchyard.providers.anthropic import AnthropicProvider
 from switchyard.providers.base import ChatProvider, Timeouts
+from switchyard.providers.bedrock import BedrockProvider
 from switchyard.providers.openai_compat import OpenAICompatProvider
 from switchyard.service.failover import FailoverConfig
 from switchyard.service.matrix_cache import MatrixCache
@@ -75,21 +76,59 @@ def matrix_cache() -> MatrixCache:
     return MatrixCache(MatrixStore(s.matrix_table, ddb_client()), s.matrix_refresh_seconds, time.monotonic)
 
 
+def provider_settings(settings: Settings) -> dict[str, str]:
+    """Provider settings from a Secrets Manager secret or an SSM parameter (``arn:aws:ssm:…``
+    or a name starting with ``/``) holding JSON ``{"OPENAI_API_KEY": …}``; cached by
+    Powertools for five minutes; never logged. Empty when none is configured."""
+    ref = settings.provider_secret_arn
+    if not ref:
+        return {}
+    from aws_lambda_powertools.utilities import parameters
+
+    if ref.startswith("/") or ref.startswith("arn:aws:ssm:"):
+        name = ref.split(":parameter", 1)[1] if ref.startswith("arn:") else ref
+        value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=300)
+    else:
+        value = parameters.get_secret(ref, transform="json", max_age=300)
+    if not isinstance(value, dict):
+        raise ConfigError("the provider secret must be a JSON object of NAME: value")
+    return {str(k): str(v) for k, v in value.items() if v}
+
+
+def bedrock_client(settings: Settings, region: str, endpoint: str | None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    cfg = Config(
+        connect_timeout=settings.provider_connect_timeout,
+        read_timeout=settings.provider_first_byte_timeout,
+        retries={"max_attempts": 1},  # failover across models is ours
+    )
+    return boto3.client("bedrock-runtime", region_name=region, endpoint_url=endpoint, config=cfg)
+
+
 def build_providers(settings: Settings, catalog: Catalog, client: httpx.Client) -> dict[str, ChatProvider]:
-    """Providers that are configured: an API key, or an explicit base URL (local servers)."""
+    """Providers that are configured: an API key or an explicit base URL (local servers);
+    Bedrock (IAM-authenticated) when a region is named."""
+    secret = provider_settings(settings)
+
+    def lookup(name: str | None) -> str | None:
+        return (secret.get(name) or settings.env(name)) if name else None
+
+    timeouts = Timeouts(settings.provider_connect_timeout, settings.provider_first_byte_timeout)
     out: dict[str, ChatProvider] = {}
     for name, spec in catalog.providers.items():
-        key = settings.env(spec.api_key_env) if spec.api_key_env else None
-        base = settings.env(spec.base_url_env) if spec.base_url_env else None
-        if key is None and base is None:
+        key, base = lookup(spec.api_key_env), lookup(spec.base_url_env)
+        if spec.kind == "bedrock":
+            region = lookup(spec.region_env)
+            if region:
+                out[name] = BedrockProvider(name, bedrock_client(settings, region, base))
+        elif key is None and base is None:
             continue
-        timeouts = Timeouts(settings.provider_connect_timeout, settings.provider_first_byte_timeout)
-        if spec.kind == "openai":
+        elif spec.kind == "openai":
             out[name] = OpenAICompatProvider(name, base or spec.base_url or "", key, client, timeouts)
         elif spec.kind == "anthropic":
             out[name] = AnthropicProvider(name, base or spec.base_url or "", key, client, timeouts)
-        else:
-            log.info("provider %s of kind %s has no adapter yet; skipped", name, spec.kind)
     return out
 
 

@@ -22,6 +22,7 @@ class ProviderSpec(BaseModel):
     base_url: str | None = None
     base_url_env: str | None = None
     api_key_env: str | None = None
+    region_env: str | None = None  # bedrock: enabled when this names a region
 
 
 class ModelSpec(BaseModel):

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import random
+import struct
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 
 class FakeUpstream:
@@ -53,6 +56,8 @@ class FakeUpstream:
                     upstream.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if self.path.rstrip("/") == "/v1/messages":
                     return self._anthropic(body)
+                if self.path.startswith("/model/"):
+                    return self._bedrock(body)
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 model = str(body.get("model"))
@@ -116,6 +121,28 @@ class FakeUpstream:
                     self._raw(200, b'{"choices": [ this is not json')
                     return True
                 return False
+
+            def _bedrock(self, body: dict[str, Any]) -> None:
+                _, _, model_id, action = self.path.split("/", 3)
+                model = unquote(model_id)
+                if self._fault(model):
+                    return None
+                message = bedrock_message(body)
+                if action.rstrip("/") == "converse":
+                    return self._send(200, message)
+                with upstream._lock:
+                    upstream.successes.append({"path": self.path, "body": self._body})
+                self.send_response(200)
+                self.send_header("content-type", "application/vnd.amazon.eventstream")
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                drop = upstream.drop_after.get(model)
+                for n, (kind, payload) in enumerate(bedrock_events(message)):
+                    if drop is not None and n >= drop:
+                        return
+                    self.wfile.write(eventstream_message(kind, payload))
+                    self.wfile.flush()
 
             def _anthropic(self, body: dict[str, Any]) -> None:
                 model = str(body.get("model"))
@@ -390,3 +417,86 @@ def anthropic_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]
     )
     out.append(("message_stop", {"type": "message_stop"}))
     return out
+
+
+def bedrock_message(body: dict[str, Any]) -> dict[str, Any]:
+    """A Converse response: a tool call when a tool is forced, else text."""
+    last = ""
+    for m in reversed(body.get("messages", [])):
+        if m.get("role") == "user":
+            last = " ".join(b.get("text", "") for b in m.get("content", []) if "text" in b)
+            break
+    choice = (body.get("toolConfig") or {}).get("toolChoice") or {}
+    if "any" in choice or "tool" in choice:
+        name = (choice.get("tool") or {}).get("name") or body["toolConfig"]["tools"][0]["toolSpec"]["name"]
+        content: list[dict[str, Any]] = [
+            {"toolUse": {"toolUseId": "tooluse_fake_1", "name": name, "input": {"q": "test"}}}
+        ]
+        stop = "tool_use"
+    else:
+        content = [{"text": f"[bedrock] answer to: {last[:60]}"}]
+        stop = "end_turn"
+    return {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": stop,
+        "usage": {
+            "inputTokens": len(json.dumps(body.get("messages", []))) // 4,
+            "outputTokens": 10,
+            "totalTokens": 0,
+        },
+        "metrics": {"latencyMs": 5},
+    }
+
+
+def bedrock_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
+    for i, block in enumerate(message["output"]["message"]["content"]):
+        if "text" in block:
+            for j, word in enumerate(block["text"].split(" ")):
+                out.append(
+                    (
+                        "contentBlockDelta",
+                        {"contentBlockIndex": i, "delta": {"text": word if j == 0 else " " + word}},
+                    )
+                )
+        else:
+            tu = block["toolUse"]
+            out.append(
+                (
+                    "contentBlockStart",
+                    {
+                        "contentBlockIndex": i,
+                        "start": {"toolUse": {"toolUseId": tu["toolUseId"], "name": tu["name"]}},
+                    },
+                )
+            )
+            out.append(
+                (
+                    "contentBlockDelta",
+                    {"contentBlockIndex": i, "delta": {"toolUse": {"input": json.dumps(tu["input"])}}},
+                )
+            )
+        out.append(("contentBlockStop", {"contentBlockIndex": i}))
+    out.append(("messageStop", {"stopReason": message["stopReason"]}))
+    out.append(("metadata", {"usage": message["usage"], "metrics": message["metrics"]}))
+    return out
+
+
+def eventstream_message(event_type: str, payload: dict[str, Any]) -> bytes:
+    """One message of the AWS event-stream binary format (as ConverseStream sends them)."""
+
+    def header(name: str, value: str) -> bytes:
+        n, v = name.encode(), value.encode()
+        return struct.pack(">B", len(n)) + n + struct.pack(">BH", 7, len(v)) + v
+
+    headers = (
+        header(":event-type", event_type)
+        + header(":content-type", "application/json")
+        + header(":message-type", "event")
+    )
+    body = json.dumps(payload).encode()
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + headers + body
+    return message + struct.pack(">I", zlib.crc32(message))
