@@ -156,3 +156,21 @@ def test_stream_translation() -> None:
     assert calls[0]["id"] == "toolu_1" and calls[1]["function"]["arguments"] == '{"a": 1}'
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "tool_calls"
     assert chunks[-1]["usage"] == {"prompt_tokens": 25, "completion_tokens": 15, "total_tokens": 40}
+
+
+def test_json_mode_is_emulated_with_an_instruction_and_a_prefill() -> None:
+    body = to_anthropic(
+        CLAUDE,
+        {
+            "messages": [{"role": "user", "content": "List two colours"}],
+            "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object"}}},
+        },
+    )
+    assert "valid JSON object" in body["system"] and '{"type": "object"}' in body["system"]
+    assert body["messages"][-1] == {"role": "assistant", "content": [{"type": "text", "text": "{"}]}
+    out = from_anthropic(
+        "claude-3.5-sonnet",
+        {"content": [{"type": "text", "text": '"a": 1}'}], "stop_reason": "end_turn"},
+        "{",
+    )
+    assert json.loads(out["choices"][0]["message"]["content"]) == {"a": 1}

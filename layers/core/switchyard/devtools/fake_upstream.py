@@ -330,6 +330,11 @@ def anthropic_message(model: str, body: dict[str, Any]) -> dict[str, Any]:
             {"type": "tool_use", "id": "toolu_fake_1", "name": name, "input": {"q": "test"}}
         ]
         stop = "tool_use"
+    elif _prefilled(
+        body.get("messages", []), lambda c: c if isinstance(c, str) else "".join(b.get("text", "") for b in c)
+    ):
+        content = [{"type": "text", "text": json.dumps({"model": model, "ok": True})[1:]}]
+        stop = "end_turn"
     else:
         content = [{"type": "text", "text": f"[{model}] answer to: {last[:60]}"}]
         stop = "end_turn"
@@ -433,6 +438,9 @@ def bedrock_message(body: dict[str, Any]) -> dict[str, Any]:
             {"toolUse": {"toolUseId": "tooluse_fake_1", "name": name, "input": {"q": "test"}}}
         ]
         stop = "tool_use"
+    elif _prefilled(body.get("messages", []), lambda c: "".join(b.get("text", "") for b in c)):
+        content = [{"text": json.dumps({"model": "bedrock", "ok": True})[1:]}]
+        stop = "end_turn"
     else:
         content = [{"text": f"[bedrock] answer to: {last[:60]}"}]
         stop = "end_turn"
@@ -500,3 +508,12 @@ def eventstream_message(event_type: str, payload: dict[str, Any]) -> bytes:
     prelude += struct.pack(">I", zlib.crc32(prelude))
     message = prelude + headers + body
     return message + struct.pack(">I", zlib.crc32(message))
+
+
+def _prefilled(messages: list[dict[str, Any]], text: Any) -> bool:
+    """Does the request end with an assistant turn prefilled with "{" (JSON mode emulation)?"""
+    return (
+        bool(messages)
+        and messages[-1].get("role") == "assistant"
+        and text(messages[-1].get("content")) == "{"
+    )

@@ -21,7 +21,7 @@ import httpx
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse, Timeouts, retry_after_seconds
+from switchyard.providers.base import ProviderResponse, Timeouts, json_mode, retry_after_seconds
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -132,11 +132,16 @@ def to_anthropic(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]
             body["tool_choice"] = {"type": "tool", "name": choice["function"]["name"]}
     if request.get("user"):
         body["metadata"] = {"user_id": str(request["user"])[:256]}
+    instruction = json_mode(request)
+    if instruction:
+        # no native JSON mode: instruct, and prefill the answer with "{" (the adapter adds it back)
+        body["system"] = f"{body['system']}\n\n{instruction}" if body.get("system") else instruction
+        body["messages"].append({"role": "assistant", "content": [{"type": "text", "text": "{"}]})
     return body
 
 
-def from_anthropic(model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
+def from_anthropic(model_id: str, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    text = prefix + "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
     calls = [
         {
             "id": b.get("id"),
@@ -216,7 +221,7 @@ class AnthropicProvider:
         if resp.status_code >= 400:
             self._raise(resp, model)
         try:
-            body = from_anthropic(model.id, resp.json())
+            body = from_anthropic(model.id, resp.json(), "{" if json_mode(request) else "")
         except (ValueError, AttributeError, TypeError) as exc:
             raise ProviderError(f"{self.name}: malformed response", status=502, model=model.id) from exc
         return ProviderResponse(body, body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"])
@@ -236,7 +241,8 @@ class AnthropicProvider:
                 if resp.status_code >= 400:
                     resp.read()
                     self._raise(resp, model)
-                yield from StreamTranslator(model.id).events(resp.iter_lines())
+                prefix = "{" if json_mode(request) else ""
+                yield from StreamTranslator(model.id, prefix).events(resp.iter_lines())
         except httpx.HTTPError as exc:
             raise ProviderError(f"{self.name}: {type(exc).__name__} while streaming", model=model.id) from exc
 
@@ -244,8 +250,9 @@ class AnthropicProvider:
 class StreamTranslator:
     """Anthropic stream events → OpenAI chunks."""
 
-    def __init__(self, model_id: str) -> None:
+    def __init__(self, model_id: str, prefix: str = "") -> None:
         self.model_id = model_id
+        self.prefix = prefix  # text the request prefilled, sent as the first content
         self.id = "chatcmpl-anthropic"
         self.created = int(time.time())
         self.input_tokens = 0
@@ -276,7 +283,7 @@ class StreamTranslator:
                 msg = ev.get("message", {})
                 self.id = f"chatcmpl-{msg.get('id', '')}"
                 self.input_tokens = int((msg.get("usage") or {}).get("input_tokens") or 0)
-                yield self._chunk({"role": "assistant", "content": ""})
+                yield self._chunk({"role": "assistant", "content": self.prefix})
             elif kind == "content_block_start":
                 block = ev.get("content_block", {})
                 if block.get("type") == "tool_use":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -90,3 +91,16 @@ class ChatProvider(Protocol):
 def retryable(status: int | None) -> bool:
     """Connect errors and timeouts (no status), 408, 409, 429 and 5xx go to the next model."""
     return status is None or status in (408, 409, 429) or status >= 500
+
+
+JSON_INSTRUCTION = "Respond with one valid JSON object and nothing else: no prose, no code fences."
+
+
+def json_mode(request: Mapping[str, Any]) -> str | None:
+    """For providers without a native JSON mode: the instruction to add to the system prompt
+    (with the schema, for json_schema), or None when the request did not ask for JSON."""
+    fmt = request.get("response_format")
+    if not isinstance(fmt, Mapping) or fmt.get("type") not in ("json_object", "json_schema"):
+        return None
+    schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+    return JSON_INSTRUCTION + (f" It must match this JSON schema: {json.dumps(schema)}" if schema else "")

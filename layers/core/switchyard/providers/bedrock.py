@@ -15,7 +15,7 @@ from typing import Any
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse
+from switchyard.providers.base import ProviderResponse, json_mode
 
 FINISH = {
     "end_turn": "stop",
@@ -105,6 +105,11 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
         inference["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
     if inference:
         body["inferenceConfig"] = inference
+    instruction = json_mode(request)
+    if instruction:
+        # no native JSON mode: instruct, and prefill the answer with "{" (the adapter adds it back)
+        body.setdefault("system", []).append({"text": instruction})
+        messages.append({"role": "assistant", "content": [{"text": "{"}]})
     tools = [t for t in request.get("tools") or [] if t.get("type") == "function"]
     if tools:
         config: dict[str, Any] = {
@@ -133,9 +138,9 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def from_converse(model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+def from_converse(model_id: str, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     blocks = ((data.get("output") or {}).get("message") or {}).get("content") or []
-    text = "".join(b.get("text", "") for b in blocks if "text" in b)
+    text = prefix + "".join(b.get("text", "") for b in blocks if "text" in b)
     calls = [
         {
             "id": b["toolUse"].get("toolUseId"),
@@ -190,7 +195,7 @@ class BedrockProvider:
             data = self.client.converse(**to_converse(model, request))
         except (ClientError, BotoCoreError) as exc:
             raise _provider_error(self.name, model, exc) from exc
-        body = from_converse(model.id, data)
+        body = from_converse(model.id, data, "{" if json_mode(request) else "")
         return ProviderResponse(body, body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"])
 
     def stream(
@@ -200,12 +205,14 @@ class BedrockProvider:
 
         try:
             resp = self.client.converse_stream(**to_converse(model, request))
-            yield from translate_stream(model.id, resp["stream"])
+            yield from translate_stream(model.id, resp["stream"], "{" if json_mode(request) else "")
         except (ClientError, BotoCoreError) as exc:
             raise _provider_error(self.name, model, exc) from exc
 
 
-def translate_stream(model_id: str, events: Iterator[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+def translate_stream(
+    model_id: str, events: Iterator[Mapping[str, Any]], prefix: str = ""
+) -> Iterator[dict[str, Any]]:
     """ConverseStream events → OpenAI chunks."""
     cid, created = f"chatcmpl-bedrock-{int(time.time() * 1000)}", int(time.time())
     tool_index: dict[int, int] = {}
@@ -223,7 +230,7 @@ def translate_stream(model_id: str, events: Iterator[Mapping[str, Any]]) -> Iter
     stopped = False
     for ev in events:
         if "messageStart" in ev:
-            yield chunk({"role": "assistant", "content": ""})
+            yield chunk({"role": "assistant", "content": prefix})
         elif "contentBlockStart" in ev:
             start = ev["contentBlockStart"].get("start", {}).get("toolUse")
             if start:
