@@ -3,6 +3,7 @@ the template's tables created in it."""
 
 from __future__ import annotations
 
+import atexit
 import socket
 import subprocess
 import time
@@ -55,6 +56,7 @@ class DynamoDBLocal:
             stderr=subprocess.DEVNULL,
             cwd=self.jar.parent,
         )
+        atexit.register(self.stop)  # never leave a Java process behind
         deadline = time.monotonic() + timeout
         client = self.client()
         while time.monotonic() < deadline:

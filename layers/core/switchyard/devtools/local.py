@@ -4,6 +4,8 @@ a tenant key, then the API on uvicorn (or one in-process invocation)."""
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ def run(root: Path, host: str, port: int) -> int:
     from switchyard.settings import get_settings
 
     ddb, key = prepare(root, get_settings().dev_api_key)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the cleanup below on `kill` too
     try:
         from switchyard_api.deps import router_service
 
