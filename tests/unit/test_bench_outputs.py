@@ -1,0 +1,39 @@
+"""The benchmark commands' JSON has the documented keys and honest values on small files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from switchyard.cli import main
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_bench_classify_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "bench", "classify", str(DATA / "task_type_sample.jsonl"), "--json")
+    assert {"accuracy", "macro_f1", "n", "spearman_complexity"} <= set(out)
+    assert out["n"] == 8 and 0.0 <= float(out["accuracy"]) <= 1.0  # type: ignore[arg-type]
+    assert out["spearman_complexity"] is not None
+
+
+def test_bench_cache_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "bench", "cache", str(DATA / "paraphrase_sample.jsonl"), "--json")
+    assert {"precision", "recall", "wrong_hits", "n"} <= set(out)
+    assert out["n"] == 6 and out["wrong_hits"] == 0 and out["precision"] == 1.0
+    assert abs(float(out["recall"]) - 2 / 3) < 1e-9  # type: ignore[arg-type]
+
+
+def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"a": "x"}\nnot json\n')
+    assert main(["bench", "cache", str(bad)]) == 2
+    assert "switchyard:" in capsys.readouterr().err
+    assert main(["bench", "classify", str(tmp_path / "missing.jsonl")]) == 2
