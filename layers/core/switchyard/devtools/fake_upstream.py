@@ -31,6 +31,7 @@ class FakeUpstream:
         self.hang_up: set[str] = set()  # models that close the connection without answering
         self.successes: list[dict[str, Any]] = []  # requests answered with 200
         self._rng = random.Random(seed)
+        self._generation = 0
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         upstream = self
@@ -52,6 +53,9 @@ class FakeUpstream:
                         400, {"error": {"message": "bad json", "type": "invalid_request_error"}}
                     )
                 self._body = body
+                self._generation = (
+                    upstream._generation
+                )  # answers to requests from before a reset() are not recorded
                 with upstream._lock:
                     upstream.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if self.path.rstrip("/") == "/v1/messages":
@@ -131,7 +135,8 @@ class FakeUpstream:
                 if action.rstrip("/") == "converse":
                     return self._send(200, message)
                 with upstream._lock:
-                    upstream.successes.append({"path": self.path, "body": self._body})
+                    if self._generation == upstream._generation:
+                        upstream.successes.append({"path": self.path, "body": self._body})
                 self.send_response(200)
                 self.send_header("content-type", "application/vnd.amazon.eventstream")
                 self.send_header("connection", "close")
@@ -176,7 +181,8 @@ class FakeUpstream:
 
             def _stream(self, answer: dict[str, Any], body: dict[str, Any], drop_after: int | None) -> None:
                 with upstream._lock:
-                    upstream.successes.append({"path": self.path, "body": self._body})
+                    if self._generation == upstream._generation:
+                        upstream.successes.append({"path": self.path, "body": self._body})
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("connection", "close")
@@ -197,7 +203,8 @@ class FakeUpstream:
             ) -> None:
                 if status == 200:
                     with upstream._lock:
-                        upstream.successes.append({"path": self.path, "body": self._body})
+                        if self._generation == upstream._generation:
+                            upstream.successes.append({"path": self.path, "body": self._body})
                 self._raw(status, json.dumps(payload).encode(), headers)
 
             def _raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
@@ -239,6 +246,7 @@ class FakeUpstream:
     def reset(self) -> None:
         """Forget injected faults and recorded requests."""
         with self._lock:
+            self._generation += 1
             for faults in (
                 self.fail,
                 self.finish,

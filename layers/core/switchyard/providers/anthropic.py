@@ -21,7 +21,13 @@ import httpx
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse, Timeouts, json_mode, retry_after_seconds
+from switchyard.providers.base import (
+    HttpProvider,
+    ProviderResponse,
+    completion,
+    json_mode,
+    retry_after_seconds,
+)
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -151,42 +157,19 @@ def from_anthropic(model_id: str, data: Mapping[str, Any], prefix: str = "") -> 
         for b in data.get("content", [])
         if b.get("type") == "tool_use"
     ]
-    message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
-    if calls:
-        message["tool_calls"] = calls
     usage = data.get("usage") or {}
-    pt, ct = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
-    return {
-        "id": f"chatcmpl-{data.get('id', '')}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model_id,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": FINISH.get(str(data.get("stop_reason")), "stop"),
-            }
-        ],
-        "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
-    }
+    return completion(
+        f"chatcmpl-{data.get('id', '')}",
+        model_id,
+        text,
+        calls,
+        FINISH.get(str(data.get("stop_reason")), "stop"),
+        int(usage.get("input_tokens") or 0),
+        int(usage.get("output_tokens") or 0),
+    )
 
 
-class AnthropicProvider:
-    def __init__(
-        self,
-        name: str,
-        base_url: str,
-        api_key: str | None,
-        client: httpx.Client,
-        timeouts: Timeouts | None = None,
-    ) -> None:
-        self.name = name
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
-        self.client = client
-        self.timeouts = timeouts or Timeouts()
-
+class AnthropicProvider(HttpProvider):
     def _headers(self) -> dict[str, str]:
         h = {"anthropic-version": API_VERSION}
         if self.api_key:

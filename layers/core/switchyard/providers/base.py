@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -104,3 +105,43 @@ def json_mode(request: Mapping[str, Any]) -> str | None:
         return None
     schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
     return JSON_INSTRUCTION + (f" It must match this JSON schema: {json.dumps(schema)}" if schema else "")
+
+
+def completion(
+    completion_id: str,
+    model_id: str,
+    text: str,
+    tool_calls: list[dict[str, Any]],
+    finish_reason: str | None,
+    prompt_tokens: int,
+    completion_tokens: int,
+) -> dict[str, Any]:
+    """An OpenAI ``chat.completion`` object (what every adapter returns)."""
+    message: dict[str, Any] = {"role": "assistant", "content": text or (None if tool_calls else "")}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model_id,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class HttpProvider:
+    """Common state of the adapters that speak HTTP through the shared httpx client."""
+
+    def __init__(
+        self, name: str, base_url: str, api_key: str | None, client: Any, timeouts: Timeouts | None = None
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.client = client
+        self.timeouts = timeouts or Timeouts()

@@ -15,7 +15,7 @@ from typing import Any
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse, json_mode
+from switchyard.providers.base import ProviderResponse, completion, json_mode
 
 FINISH = {
     "end_turn": "stop",
@@ -153,21 +153,16 @@ def from_converse(model_id: str, data: Mapping[str, Any], prefix: str = "") -> d
         for b in blocks
         if "toolUse" in b
     ]
-    message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
-    if calls:
-        message["tool_calls"] = calls
     usage = data.get("usage") or {}
-    pt, ct = int(usage.get("inputTokens") or 0), int(usage.get("outputTokens") or 0)
-    return {
-        "id": f"chatcmpl-bedrock-{int(time.time() * 1000)}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model_id,
-        "choices": [
-            {"index": 0, "message": message, "finish_reason": FINISH.get(str(data.get("stopReason")), "stop")}
-        ],
-        "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
-    }
+    return completion(
+        f"chatcmpl-bedrock-{int(time.time() * 1000)}",
+        model_id,
+        text,
+        calls,
+        FINISH.get(str(data.get("stopReason")), "stop"),
+        int(usage.get("inputTokens") or 0),
+        int(usage.get("outputTokens") or 0),
+    )
 
 
 def _provider_error(name: str, model: ModelSpec, exc: Exception) -> ProviderError:

@@ -10,24 +10,10 @@ import httpx
 
 from switchyard.catalog import ModelSpec
 from switchyard.errors import ProviderError
-from switchyard.providers.base import PASSTHROUGH, ProviderResponse, Timeouts, retry_after_seconds
+from switchyard.providers.base import PASSTHROUGH, HttpProvider, ProviderResponse, retry_after_seconds
 
 
-class OpenAICompatProvider:
-    def __init__(
-        self,
-        name: str,
-        base_url: str,
-        api_key: str | None,
-        client: httpx.Client,
-        timeouts: Timeouts | None = None,
-    ) -> None:
-        self.name = name
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
-        self.client = client
-        self.timeouts = timeouts or Timeouts()
-
+class OpenAICompatProvider(HttpProvider):
     def complete(
         self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
     ) -> ProviderResponse:

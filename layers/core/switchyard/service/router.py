@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -248,7 +249,9 @@ class RouterService:
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "created_at": int(now),
-            "expires_at": int(now + cache_policy.ttl_seconds(d.task_type, cfg.ttl_seconds, cfg.ttl_by_task)),
+            "expires_at": math.ceil(
+                now + cache_policy.ttl_seconds(d.task_type, cfg.ttl_seconds, cfg.ttl_by_task)
+            ),
         }
         try:
             for key in self._cache_keys(request, tenant, model_field):
@@ -272,13 +275,17 @@ class RouterService:
             (d.model, *d.fallbacks),
             lambda spec, provider, remaining: provider.complete(spec, request, remaining),
         )
-        result = self._finish(request, routed, tenant, model_id, resp, tried, start)
-        result.cache = self.cache_state(request, cache_control)
-        result.body["router"] = result.router_info()
+        result = self.finish(request, routed, tenant, model_id, resp, tried, start, cache_control)
         self.to_cache(request, tenant, model_field, cache_control, result, resp)
         return result
 
-    def finish_stream(
+    def cache_state(self, request: Mapping[str, Any], cache_control: str | None) -> str:
+        if self.cache is None:
+            return "off"
+        readable = cache_policy.readable(request, cache_control, self.cache_config.max_temperature)
+        return "miss" if readable else "bypass"
+
+    def finish(
         self,
         request: Mapping[str, Any],
         routed: RouteResult,
@@ -289,27 +296,7 @@ class RouterService:
         start: float,
         cache_control: str | None = None,
     ) -> CompletionResult:
-        """Cost, log and router info for a streamed answer, once it is complete."""
-        result = self._finish(request, routed, tenant, model_id, resp, tried, start)
-        result.cache = self.cache_state(request, cache_control)
-        return result
-
-    def cache_state(self, request: Mapping[str, Any], cache_control: str | None) -> str:
-        if self.cache is None:
-            return "off"
-        readable = cache_policy.readable(request, cache_control, self.cache_config.max_temperature)
-        return "miss" if readable else "bypass"
-
-    def _finish(
-        self,
-        request: Mapping[str, Any],
-        routed: RouteResult,
-        tenant: Tenant,
-        model_id: str,
-        resp: ProviderResponse,
-        tried: list[str],
-        start: float,
-    ) -> CompletionResult:
+        """Cost, baseline cost, router info and the request log for an answer (streamed or not)."""
         spec = self.catalog.by_id[model_id]
         base = self.catalog.get(routed.decision.baseline_model) or spec
         cost = spec.cost(resp.input_tokens, resp.output_tokens)
@@ -319,6 +306,7 @@ class RouterService:
         result = CompletionResult(
             routed, body, model_id, tried, cost, base_cost, (time.perf_counter() - start) * 1000
         )
+        result.cache = self.cache_state(request, cache_control)
         body["router"] = result.router_info()
         self.record(request, tenant, result, resp)
         return result

@@ -125,7 +125,7 @@ def sse(
         },
     }
     resp = ProviderResponse(body, in_tokens, out_tokens)
-    result = service.finish_stream(
+    result = service.finish(
         request, stream.routed, tenant, stream.model, resp, stream.tried, stream.started, cache_control
     )
     final = pending_finish or {
