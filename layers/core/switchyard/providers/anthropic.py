@@ -24,9 +24,11 @@ from switchyard.errors import ProviderError
 from switchyard.providers.base import (
     HttpProvider,
     ProviderResponse,
+    add_turn,
     completion,
     json_mode,
     retry_after_seconds,
+    tool_calls,
 )
 
 API_VERSION = "2023-06-01"
@@ -65,12 +67,7 @@ def to_anthropic(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]
     messages: list[dict[str, Any]] = []
 
     def add(role: str, blocks: list[dict[str, Any]]) -> None:
-        if not blocks:
-            return
-        if messages and messages[-1]["role"] == role:  # Anthropic wants alternating turns
-            messages[-1]["content"].extend(blocks)
-        else:
-            messages.append({"role": role, "content": blocks})
+        add_turn(messages, role, blocks)
 
     for m in request.get("messages", []):
         role = m.get("role")
@@ -89,15 +86,10 @@ def to_anthropic(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]
             )
         elif role == "assistant":
             blocks = _blocks(m.get("content"))
-            for call in m.get("tool_calls") or []:
-                fn = call.get("function") or {}
-                try:
-                    args = json.loads(fn.get("arguments") or "{}")
-                except json.JSONDecodeError:
-                    args = {}
-                blocks.append(
-                    {"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": args}
-                )
+            blocks += [
+                {"type": "tool_use", "id": call_id, "name": name, "input": args}
+                for call_id, name, args in tool_calls(m)
+            ]
             add("assistant", blocks)
         else:
             add("user", _blocks(m.get("content")))

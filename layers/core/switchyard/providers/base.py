@@ -145,3 +145,27 @@ class HttpProvider:
         self.api_key = api_key
         self.client = client
         self.timeouts = timeouts or Timeouts()
+
+
+def add_turn(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
+    """Append content blocks as a turn, merging with the previous turn of the same role
+    (Anthropic and Bedrock want user and assistant turns to alternate)."""
+    if not blocks:
+        return
+    if messages and messages[-1]["role"] == role:
+        messages[-1]["content"].extend(blocks)
+    else:
+        messages.append({"role": role, "content": blocks})
+
+
+def tool_calls(message: Mapping[str, Any]) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """(id, function name, parsed arguments) of an OpenAI assistant message's tool calls."""
+    out = []
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        try:
+            args = json.loads(fn.get("arguments") or "{}")
+        except json.JSONDecodeError:
+            args = {}
+        out.append((call.get("id"), fn.get("name"), args if isinstance(args, dict) else {}))
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse, completion, json_mode
+from switchyard.providers.base import ProviderResponse, add_turn, completion, json_mode, tool_calls
 
 FINISH = {
     "end_turn": "stop",
@@ -49,12 +49,7 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
 
     def add(role: str, blocks: list[dict[str, Any]]) -> None:
-        if not blocks:
-            return
-        if messages and messages[-1]["role"] == role:
-            messages[-1]["content"].extend(blocks)
-        else:
-            messages.append({"role": role, "content": blocks})
+        add_turn(messages, role, blocks)
 
     for m in request.get("messages", []):
         role = m.get("role")
@@ -76,15 +71,10 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
             )
         elif role == "assistant":
             blocks = _content(m.get("content"))
-            for call in m.get("tool_calls") or []:
-                fn = call.get("function") or {}
-                try:
-                    args = json.loads(fn.get("arguments") or "{}")
-                except json.JSONDecodeError:
-                    args = {}
-                blocks.append(
-                    {"toolUse": {"toolUseId": call.get("id"), "name": fn.get("name"), "input": args}}
-                )
+            blocks += [
+                {"toolUse": {"toolUseId": call_id, "name": name, "input": args}}
+                for call_id, name, args in tool_calls(m)
+            ]
             add("assistant", blocks)
         else:
             add("user", _content(m.get("content")))
