@@ -31,6 +31,36 @@ def test_bench_cache_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert abs(float(out["recall"]) - 2 / 3) < 1e-9  # type: ignore[arg-type]
 
 
+def test_bench_routing_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(
+        capsys,
+        "bench",
+        "routing",
+        str(DATA / "routing_sample.jsonl"),
+        "--strong",
+        "strong-model",
+        "--weak",
+        "weak-model",
+        "--json",
+    )
+    assert {"strong_call_pct_at_95", "cpt50", "cpt80", "apgr", "n"} <= set(out)
+    assert out["n"] == 6 and out["strong_quality"] == 5 / 6 and out["weak_quality"] == 3 / 6
+    assert (
+        main(
+            [
+                "bench",
+                "routing",
+                str(DATA / "routing_sample.jsonl"),
+                "--strong",
+                "nope",
+                "--weak",
+                "weak-model",
+            ]
+        )
+        == 2
+    )
+
+
 def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"a": "x"}\nnot json\n')

@@ -57,6 +57,14 @@ def _bench_failover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_routing(args: argparse.Namespace) -> int:
+    from switchyard.bench import routing
+
+    result = routing.run(Path(args.file), strong=args.strong, weak=args.weak)
+    print(json.dumps(result) if args.json else routing.render(result))
+    return 0
+
+
 def _keys_create(args: argparse.Namespace) -> int:
     import boto3
 
@@ -123,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-share", type=float, default=0.2)
     p.add_argument("--root", default=".")
     p.set_defaults(func=_bench_failover)
+
+    p = bench.add_parser(
+        "routing", help="two-model routing benchmark (RouteLLM metrics) on a routing JSONL file"
+    )
+    p.add_argument("file")
+    p.add_argument("--strong", required=True, help="the strong model's key in 'scores'")
+    p.add_argument("--weak", required=True, help="the weak model's key in 'scores'")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_bench_routing)
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     p = keys.add_parser("create", help="create a key for a tenant; prints it once")
