@@ -56,12 +56,18 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
         out.update(
             {
                 "overhead_p50_ms": warm["p50_ms"],
+                "cold_start_ms": None,
                 "overhead_p99_ms": warm["p99_ms"],
                 "n": warm["n"],
                 "uncached_auth": summary_ms(cold_auth),
                 "cache_hit": cache_hits(handler, ctx, headers, rng, n),
+                "cold_start": cold_start(root),
+                "route_throughput": route_throughput(headers, n),
+                "layer_mb": layer_mb(root),
             }
         )
+        out["cold_start_ms"] = out["cold_start"]["cold_start_ms"]
+        out["route_rps"] = out["route_throughput"]["route_rps"]
         return out
     finally:
         deps.reset()
@@ -107,6 +113,108 @@ def cache_hits(handler: Any, ctx: Any, headers: dict[str, str], rng: random.Rand
             deps.reset()
 
 
+COLD = """
+import json, sys, time
+t0 = time.perf_counter()
+from switchyard.devtools.events import event
+from switchyard.devtools.invoke import LambdaContext, load_handler
+from pathlib import Path
+handler = load_handler(Path(sys.argv[1]) / "template.yaml", "ApiFunction")
+t1 = time.perf_counter()
+body = {"messages": [{"role": "user", "content": "What are your business hours?"}]}
+out = handler(event("POST", "/v1/route", body, {"authorization": "Bearer " + sys.argv[2]}), LambdaContext())
+t2 = time.perf_counter()
+assert out["statusCode"] == 200, out
+print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_request_ms": (t2 - t1) * 1000}))
+"""
+
+
+def cold_start(root: Path, runs: int = 3) -> dict[str, Any]:
+    """A fresh process (the environment of the running local stack) imports the handler and
+    answers its first /v1/route: what a Lambda cold start costs beyond the runtime's own init."""
+    import json
+    import subprocess
+    import sys
+
+    from switchyard.cli import LOCAL_TEST_KEY
+
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", COLD, str(root.resolve()), LOCAL_TEST_KEY],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        total = (time.perf_counter() - t) * 1000
+        inner = json.loads(proc.stdout.strip().splitlines()[-1])
+        samples.append({"process_ms": total, **inner})
+    best = min(samples, key=lambda x: x["process_ms"])
+    return {
+        "cold_start_ms": round(best["import_ms"] + best["first_request_ms"], 1),
+        "import_ms": round(best["import_ms"], 1),
+        "first_request_ms": round(best["first_request_ms"], 1),
+        "process_ms": round(best["process_ms"], 1),
+        "runs": runs,
+    }
+
+
+def route_throughput(headers: dict[str, str], n: int, clients: int = 8) -> dict[str, Any]:
+    """/v1/route on one uvicorn worker on loopback, ``clients`` concurrent clients."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    import uvicorn
+
+    from switchyard.devtools.dynamodb_local import free_port
+    from switchyard_api.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}/v1/route"
+    body = {"messages": [{"role": "user", "content": "What are your business hours?"}]}
+    total = max(n * 2, 100)
+
+    def worker(count: int) -> list[float]:
+        out = []
+        with httpx.Client(headers=headers, timeout=30) as client:
+            for _ in range(count):
+                t = time.perf_counter()
+                r = client.post(url, json=body)
+                out.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    raise RuntimeError(f"/v1/route answered {r.status_code}")
+        return out
+
+    try:
+        worker(5)  # warm
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            latencies = [x for part in pool.map(worker, [total // clients] * clients) for x in part]
+        elapsed = time.perf_counter() - started
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    return {"route_rps": round(len(latencies) / elapsed, 1), "clients": clients, **summary_ms(latencies)}
+
+
+def layer_mb(root: Path) -> float | None:
+    """Unpacked size of the built core layer (after `sam build`), else None."""
+    for name in ("CoreLayerArm64", "CoreLayerX8664"):
+        d = root / ".aws-sam" / "build" / name
+        if d.is_dir():
+            return round(sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) / 1e6, 1)
+    return None
+
+
 def render(r: dict[str, Any]) -> str:
     lines = ["router overhead through the Lambda handler (auth + parse + classify + decide; DynamoDB Local):"]
     for k, v in r["by_prompt_words"].items():
@@ -115,6 +223,18 @@ def render(r: dict[str, Any]) -> str:
     u = r["uncached_auth"]
     lines.append(
         f"  key read from DynamoDB on every request: p50 {u['p50_ms']:.3f} ms  p99 {u['p99_ms']:.3f} ms"
+    )
+    cs, rt = r["cold_start"], r["route_throughput"]
+    lines.append(
+        f"cold start (fresh process: import + first /v1/route): {cs['cold_start_ms']} ms "
+        f"(import {cs['import_ms']} ms, first request {cs['first_request_ms']} ms)"
+    )
+    lines.append(
+        f"/v1/route on one uvicorn worker, {rt['clients']} clients: {rt['route_rps']} req/s, "
+        f"p50 {rt['p50_ms']} ms, p99 {rt['p99_ms']} ms"
+    )
+    lines.append(
+        f"built layer: {r['layer_mb']} MB" if r["layer_mb"] else "built layer: run `sam build` first"
     )
     c = r["cache_hit"]
     lines.append(
