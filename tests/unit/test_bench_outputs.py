@@ -61,6 +61,23 @@ def test_bench_routing_json(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+def test_bench_routing_pool_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "bench", "routing", str(DATA / "routing_sample.jsonl"), "--json")
+    assert {
+        "quality",
+        "cost_usd",
+        "best_single_model",
+        "best_single_quality",
+        "best_single_cost_usd",
+        "n",
+    } <= set(out)
+    assert out["best_single_model"] == "strong-model" and out["n"] == 6
+    modes = out["modes"]
+    assert isinstance(modes, dict) and set(modes) == {"auto", "cost", "speed", "quality"}
+    assert out["oracle_quality"] >= out["best_single_quality"]  # type: ignore[operator]
+    assert out["cheapest_cost_usd"] <= out["cost_usd"] <= out["best_single_cost_usd"]  # type: ignore[operator]
+
+
 def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"a": "x"}\nnot json\n')

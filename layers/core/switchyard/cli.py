@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from switchyard.errors import SwitchyardError
+from switchyard.errors import InputError, SwitchyardError
 
 LOCAL_TEST_KEY = "sy-local-test-key-do-not-deploy"  # the key the committed events carry
 
@@ -60,8 +60,14 @@ def _bench_failover(args: argparse.Namespace) -> int:
 def _bench_routing(args: argparse.Namespace) -> int:
     from switchyard.bench import routing
 
-    result = routing.run(Path(args.file), strong=args.strong, weak=args.weak)
-    print(json.dumps(result) if args.json else routing.render(result))
+    if args.strong and args.weak:
+        result = routing.run(Path(args.file), strong=args.strong, weak=args.weak)
+        print(json.dumps(result) if args.json else routing.render(result))
+        return 0
+    if args.strong or args.weak:
+        raise InputError("two-model mode needs both --strong and --weak")
+    result = routing.run_pool(Path(args.file), Path(args.train) if args.train else None, args.holdout_share)
+    print(json.dumps(result) if args.json else routing.render_pool(result))
     return 0
 
 
@@ -136,8 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         "routing", help="two-model routing benchmark (RouteLLM metrics) on a routing JSONL file"
     )
     p.add_argument("file")
-    p.add_argument("--strong", required=True, help="the strong model's key in 'scores'")
-    p.add_argument("--weak", required=True, help="the weak model's key in 'scores'")
+    p.add_argument("--strong", help="two-model mode: the strong model's key in 'scores'")
+    p.add_argument("--weak", help="two-model mode: the weak model's key in 'scores'")
+    p.add_argument(
+        "--train", help="pool mode: fit the confidence matrix from this file (FILE itself: a 70/30 split)"
+    )
+    p.add_argument(
+        "--holdout-share", type=float, default=0.3, help="pool mode with --train FILE: share held out"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench_routing)
 
