@@ -51,6 +51,7 @@ bench-smoke:
 	$(BIN)/switchyard bench failover --n 20 --json > /dev/null
 	$(BIN)/switchyard bench routing tests/data/routing_sample.jsonl --strong strong-model --weak weak-model --json > /dev/null
 	$(BIN)/switchyard bench routing tests/data/routing_sample.jsonl --json > /dev/null
+	$(BIN)/switchyard report tests/data/task_type_sample.jsonl --out build/report-smoke > /dev/null 2>&1
 	@echo "bench smoke: ok"
 
 # Retrain the bundled model from $(DATA_DIR) (a few minutes; see docs/MODEL_CARD.md).

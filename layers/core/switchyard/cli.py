@@ -71,6 +71,16 @@ def _bench_routing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from switchyard import report
+
+    result = report.build(Path(args.file), Path(args.out), args.monthly_requests, args.mode)
+    print(
+        f"wrote {Path(args.out) / 'report.md'}: {result['n']} prompts, projected saving {100 * result['savings_share']:.1f}%"
+    )
+    return 0
+
+
 def _keys_create(args: argparse.Namespace) -> int:
     import boto3
 
@@ -152,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench_routing)
+
+    p = sub.add_parser("report", help="route your own prompts (no provider calls) and write a savings report")
+    p.add_argument(
+        "file",
+        help="JSONL ({messages} or {prompt} rows, or a request-log export) or CSV with a prompt column",
+    )
+    p.add_argument("--out", default="switchyard-report", help="output folder")
+    p.add_argument("--monthly-requests", type=int, default=100_000)
+    p.add_argument("--mode", default="auto", choices=["auto", "cost", "speed", "quality"])
+    p.set_defaults(func=_report)
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     p = keys.add_parser("create", help="create a key for a tenant; prints it once")
