@@ -61,7 +61,8 @@ def _bench_routing(args: argparse.Namespace) -> int:
     from switchyard.bench import routing
 
     if args.strong and args.weak:
-        result = routing.run(Path(args.file), strong=args.strong, weak=args.weak)
+        plot = Path(args.plot) if args.plot else None
+        result = routing.run(Path(args.file), strong=args.strong, weak=args.weak, plot=plot)
         print(json.dumps(result) if args.json else routing.render(result))
         return 0
     if args.strong or args.weak:
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--holdout-share", type=float, default=0.3, help="pool mode with --train FILE: share held out"
     )
+    p.add_argument("--plot", help="two-model mode: write the cost/quality curve to this PNG")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench_routing)
 

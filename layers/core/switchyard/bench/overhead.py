@@ -66,6 +66,7 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
                 "layer_mb": layer_mb(root),
             }
         )
+        out["lambda_cost_per_million_usd"] = lambda_cost_per_million(warm["p50_ms"])
         out["cold_start_ms"] = out["cold_start"]["cold_start_ms"]
         out["route_rps"] = out["route_throughput"]["route_rps"]
         return out
@@ -206,6 +207,28 @@ def route_throughput(headers: dict[str, str], n: int, clients: int = 8) -> dict[
     return {"route_rps": round(len(latencies) / elapsed, 1), "clients": clients, **summary_ms(latencies)}
 
 
+# AWS list prices (us-east-1): Lambda arm64 $0.0000133334 per GB-second (billed per ms) and
+# $0.20 per million requests; HTTP API $1.00 per million requests.
+ARM_GB_SECOND_USD = 0.0000133334
+LAMBDA_REQUEST_USD = 0.20 / 1e6
+HTTP_API_REQUEST_USD = 1.00 / 1e6
+MEMORY_GB = 1.0  # the template's default MemorySize (1024 MB)
+
+
+def lambda_cost_per_million(duration_ms: float) -> dict[str, float]:
+    """Cost of routing a million requests (decision only) at the measured warm duration."""
+    import math
+
+    compute = 1e6 * (math.ceil(duration_ms) / 1000) * MEMORY_GB * ARM_GB_SECOND_USD
+    return {
+        "compute_usd": round(compute, 4),
+        "lambda_requests_usd": round(1e6 * LAMBDA_REQUEST_USD, 4),
+        "http_api_usd": round(1e6 * HTTP_API_REQUEST_USD, 4),
+        "total_usd": round(compute + 1e6 * (LAMBDA_REQUEST_USD + HTTP_API_REQUEST_USD), 4),
+        "billed_ms": math.ceil(duration_ms),
+    }
+
+
 def layer_mb(root: Path) -> float | None:
     """Unpacked size of the built core layer (after `sam build`), else None."""
     for name in ("CoreLayerArm64", "CoreLayerX8664"):
@@ -235,6 +258,12 @@ def render(r: dict[str, Any]) -> str:
     )
     lines.append(
         f"built layer: {r['layer_mb']} MB" if r["layer_mb"] else "built layer: run `sam build` first"
+    )
+    lc = r["lambda_cost_per_million_usd"]
+    lines.append(
+        f"Lambda (arm64, 1 GB) per million routed requests at the p50: ${lc['total_usd']} (compute "
+        f"${lc['compute_usd']} for {lc['billed_ms']} ms billed, requests ${lc['lambda_requests_usd']}, "
+        f"HTTP API ${lc['http_api_usd']})"
     )
     c = r["cache_hit"]
     lines.append(

@@ -24,7 +24,7 @@ BATCH = 64
 RANDOM_SEEDS = 20
 
 
-def run(path: Path, strong: str, weak: str) -> dict[str, Any]:
+def run(path: Path, strong: str, weak: str, plot: Path | None = None) -> dict[str, Any]:
     from switchyard.classifier import classify_batch
 
     rows = [
@@ -48,6 +48,8 @@ def run(path: Path, strong: str, weak: str) -> dict[str, Any]:
         k: float(np.mean([r[k] for r in randoms]))
         for k in ("cpt50", "cpt80", "apgr", "strong_call_pct_at_95")
     }
+    if plot is not None:
+        _plot(plot, complexity, w, s, f"{Path(path).name}: {weak} → {strong}")
     return {
         "file": str(path),
         "n": len(rows),
@@ -61,6 +63,27 @@ def run(path: Path, strong: str, weak: str) -> dict[str, Any]:
         "apgr": router["apgr"],
         "random": random,
     }
+
+
+def _plot(out: Path, score: list[float], weak: np.ndarray, strong: np.ndarray, title: str) -> None:
+    """Quality against the share of strong-model calls: the router's curve and random's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shares, quality = metrics.routing_curve(score, weak, strong)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(100 * shares, quality, label="Switchyard complexity")
+    ax.plot([0, 100], [weak.mean(), strong.mean()], "--", color="grey", label="random (expected)")
+    ax.axhline(0.95 * strong.mean(), color="#C44E52", lw=0.8, label="95% of strong quality")
+    ax.set_xlabel("% of prompts sent to the strong model (≈ cost)")
+    ax.set_ylabel("mean quality")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
 
 
 def render(r: dict[str, Any]) -> str:
