@@ -84,3 +84,18 @@ def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["bench", "cache", str(bad)]) == 2
     assert "switchyard:" in capsys.readouterr().err
     assert main(["bench", "classify", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_bench_routing_plot(tmp_path: Path) -> None:
+    png = tmp_path / "curve.png"
+    argv = [
+        "bench",
+        "routing",
+        str(DATA / "routing_sample.jsonl"),
+        "--strong",
+        "strong-model",
+        "--weak",
+        "weak-model",
+    ]
+    assert main([*argv, "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
