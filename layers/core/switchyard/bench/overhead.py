@@ -63,7 +63,8 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
                 "cache_hit": cache_hits(handler, ctx, headers, rng, n),
                 "cold_start": cold_start(root),
                 "route_throughput": route_throughput(headers, n),
-                "layer_mb": layer_mb(root),
+                "layer_mb": layer_mb(root)[0],
+                "layer_mb_source": layer_mb(root)[1],
             }
         )
         out["lambda_cost_per_million_usd"] = lambda_cost_per_million(warm["p50_ms"])
@@ -229,13 +230,61 @@ def lambda_cost_per_million(duration_ms: float) -> dict[str, float]:
     }
 
 
-def layer_mb(root: Path) -> float | None:
-    """Unpacked size of the built core layer (after `sam build`), else None."""
+RUNTIME = (
+    "aws-lambda-powertools",
+    "fastapi",
+    "httpx",
+    "mangum",
+    "numpy",
+    "onnxruntime",
+    "pydantic",
+    "pydantic-settings",
+    "tokenizers",
+)
+PROVIDED = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+}  # in the Lambda runtime
+NO_DEPS = {"tokenizers"}  # installed without its dependencies by the layer build
+
+
+def layer_mb(root: Path) -> tuple[float, str]:
+    """Unpacked size of the built core layer after `sam build`; otherwise an estimate from the
+    installed runtime packages and their dependencies (this machine's platform and Python)."""
     for name in ("CoreLayerArm64", "CoreLayerX8664"):
         d = root / ".aws-sam" / "build" / name
         if d.is_dir():
-            return round(sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) / 1e6, 1)
-    return None
+            return round(
+                sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) / 1e6, 1
+            ), f"sam build ({name})"
+    import re
+    from importlib import metadata
+
+    seen: set[str] = set()
+    todo = list(RUNTIME)
+    total = 0
+    while todo:
+        name = re.split(r"[<>=!;\[ ]", todo.pop())[0].lower().replace("_", "-")
+        if name in seen or name in PROVIDED:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        total += sum(
+            p.stat().st_size for p in (Path(str(f.locate())) for f in dist.files or []) if p.is_file()
+        )
+        if name not in NO_DEPS:
+            todo += [r for r in dist.requires or [] if "extra ==" not in r]
+    model = Path(__file__).resolve().parent.parent
+    total += sum(f.stat().st_size for f in model.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    return round(total / 1e6, 1), "estimated from the installed packages (run `sam build` for the real layer)"
 
 
 def render(r: dict[str, Any]) -> str:
