@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchyard.catalog import load_catalog
@@ -15,6 +16,10 @@ from switchyard.settings import get_settings
 from switchyard.stores.dynamodb import FeedbackStore, MatrixStore, StateStore
 
 logger = Logger(service="switchyard-rescore")
+# the core's module loggers write the same structured JSON lines as the handler's logger
+copy_config_to_registered_loggers(
+    source_logger=logger, include={"switchyard", "switchyard_api", "switchyard_rescore"}
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
