@@ -165,46 +165,33 @@ def cold_start(root: Path, runs: int = 3) -> dict[str, Any]:
 
 def route_throughput(headers: dict[str, str], n: int, clients: int = 8) -> dict[str, Any]:
     """/v1/route on one uvicorn worker on loopback, ``clients`` concurrent clients."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
-    import uvicorn
 
-    from switchyard.devtools.dynamodb_local import free_port
-    from switchyard_api.app import create_app
+    from switchyard.devtools.serve import serving
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}/v1/route"
     body = {"messages": [{"role": "user", "content": "What are your business hours?"}]}
     total = max(n * 2, 100)
+    with serving() as base_url:
+        url = f"{base_url}/route"
 
-    def worker(count: int) -> list[float]:
-        out = []
-        with httpx.Client(headers=headers, timeout=30) as client:
-            for _ in range(count):
-                t = time.perf_counter()
-                r = client.post(url, json=body)
-                out.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    raise RuntimeError(f"/v1/route answered {r.status_code}")
-        return out
+        def worker(count: int) -> list[float]:
+            out = []
+            with httpx.Client(headers=headers, timeout=30) as client:
+                for _ in range(count):
+                    t = time.perf_counter()
+                    r = client.post(url, json=body)
+                    out.append(time.perf_counter() - t)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"/v1/route answered {r.status_code}")
+            return out
 
-    try:
         worker(5)  # warm
         started = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:
             latencies = [x for part in pool.map(worker, [total // clients] * clients) for x in part]
         elapsed = time.perf_counter() - started
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     return {"route_rps": round(len(latencies) / elapsed, 1), "clients": clients, **summary_ms(latencies)}
 
 
