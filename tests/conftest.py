@@ -4,7 +4,6 @@ OpenAI-compatible upstream, and an environment switch for the API's settings."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +12,9 @@ from switchyard.devtools.dynamodb_local import DynamoDBLocal, create_tables, loc
 from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.stores.dynamodb import KeyStore
 from switchyard.tenancy import create_key
+from tests_support import ROOT, TEMPLATE, provider_env_names
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template.yaml"
-EVENTS = ROOT / "events"
-PROVIDER_ENV = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "GROQ_API_KEY",
-    "GROQ_BASE_URL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-)
+PROVIDER_ENV = provider_env_names()
 
 
 class Stack:

@@ -10,22 +10,13 @@ import pytest
 from switchyard.catalog import load_catalog
 from switchyard.settings import Settings
 from switchyard_api import deps
+from tests_support import provider_env_names
 
 
 def providers(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], secret: dict[str, Any] | None = None
 ) -> set[str]:
-    for name in (
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "GROQ_API_KEY",
-        "GROQ_BASE_URL",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "BEDROCK_REGION",
-        "BEDROCK_ENDPOINT_URL",
-        "SWITCHYARD_PROVIDER_SECRET_ARN",
-    ):
+    for name in provider_env_names():
         monkeypatch.delenv(name, raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)

@@ -66,15 +66,13 @@ def to_anthropic(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]
     system: list[str] = []
     messages: list[dict[str, Any]] = []
 
-    def add(role: str, blocks: list[dict[str, Any]]) -> None:
-        add_turn(messages, role, blocks)
-
     for m in request.get("messages", []):
         role = m.get("role")
         if role in ("system", "developer"):
             system.append(content_text(m.get("content")))
         elif role in ("tool", "function"):
-            add(
+            add_turn(
+                messages,
                 "user",
                 [
                     {
@@ -90,9 +88,9 @@ def to_anthropic(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]
                 {"type": "tool_use", "id": call_id, "name": name, "input": args}
                 for call_id, name, args in tool_calls(m)
             ]
-            add("assistant", blocks)
+            add_turn(messages, "assistant", blocks)
         else:
-            add("user", _blocks(m.get("content")))
+            add_turn(messages, "user", _blocks(m.get("content")))
 
     body: dict[str, Any] = {
         "model": model.upstream,

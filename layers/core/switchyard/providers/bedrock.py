@@ -48,9 +48,6 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
     system: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
 
-    def add(role: str, blocks: list[dict[str, Any]]) -> None:
-        add_turn(messages, role, blocks)
-
     for m in request.get("messages", []):
         role = m.get("role")
         if role in ("system", "developer"):
@@ -58,7 +55,8 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
             if text:
                 system.append({"text": text})
         elif role in ("tool", "function"):
-            add(
+            add_turn(
+                messages,
                 "user",
                 [
                     {
@@ -75,9 +73,9 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
                 {"toolUse": {"toolUseId": call_id, "name": name, "input": args}}
                 for call_id, name, args in tool_calls(m)
             ]
-            add("assistant", blocks)
+            add_turn(messages, "assistant", blocks)
         else:
-            add("user", _content(m.get("content")))
+            add_turn(messages, "user", _content(m.get("content")))
 
     body: dict[str, Any] = {"modelId": model.upstream, "messages": messages}
     if system:
