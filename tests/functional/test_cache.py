@@ -55,6 +55,43 @@ def test_same_question_in_other_words_hits_normalized(client: TestClient, provid
     assert len(provider_env.requests) == 3
 
 
+def test_semantic_level_serves_rewordings_only_in_the_same_context(
+    client: TestClient,
+    provider_env: FakeUpstream,
+    api_env,  # type: ignore[no-untyped-def]
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    ask(client, f"How do I reset my password on the {tag} portal?")
+    r = ask(client, f"how can I reset my password on the {tag} portal")
+    assert r.headers["x-switchyard-cache"] == "hit", r.headers
+    assert r.json()["router"]["cache_level"] == "semantic"
+    assert r.headers["x-switchyard-cache-level"] == "semantic"
+    assert 0.9 <= float(r.headers["x-switchyard-cache-similarity"]) <= 1.0
+    assert len(provider_env.requests) == 1
+    # another tenant, another system prompt, another direction: never
+    other = create_key(KeyStore(api_env.tables["KeysTable"], api_env.client), f"tenant-sem-{tag}")
+    body = {
+        "model": "auto",
+        "messages": [{"role": "user", "content": f"how can I reset my password on the {tag} portal"}],
+    }
+    assert (
+        client.post("/v1/chat/completions", headers={"authorization": f"Bearer {other}"}, json=body).headers[
+            "x-switchyard-cache"
+        ]
+        == "miss"
+    )
+    system = [{"role": "system", "content": "Answer as a pirate."}]
+    r = ask(
+        client,
+        "x",
+        messages=[*system, {"role": "user", "content": f"how can I reset my password on the {tag} portal"}],
+    )
+    assert r.headers["x-switchyard-cache"] == "miss"
+    ask(client, f"Convert 10 km to miles for the {tag} race")
+    assert ask(client, f"Convert 10 miles to km for the {tag} race").headers["x-switchyard-cache"] == "miss"
+    assert len(provider_env.requests) == 5
+
+
 def test_other_tenant_never_gets_the_entry(client: TestClient, provider_env: FakeUpstream, api_env) -> None:  # type: ignore[no-untyped-def]
     q = unique("What is the capital of Chile?")
     ask(client, q)

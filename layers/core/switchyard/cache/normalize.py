@@ -22,6 +22,9 @@ from switchyard.classifier.text import content_text
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:/]\d+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+# Symbols that change the answer: currencies, units, operators ("£50" / "€50", "x^2" / "x*2").
+SYMBOLS = "$€£¥₹%°+*/^=<>→←&|~"
+_MARK = re.compile(r"\d+(?:[.,:/]\d+)*|[" + re.escape(SYMBOLS) + "]")
 NEGATIONS = frozenset(
     ["not", "no", "never", "without", "cannot", "nor", "none", "nothing", "nobody", "neither"]
 )
@@ -35,7 +38,8 @@ CONTRACTIONS = {"s": "is", "re": "are", "ve": "have", "ll": "will", "d": "would"
 
 @dataclass(frozen=True)
 class Signature:
-    """What must match: content words in order, numbers (multiset), negation parity."""
+    """What must match: content words in order, numbers and answer-changing symbols in
+    order ("200 is 50" / "50 is 200", "£50" / "€50"), negation parity."""
 
     terms: tuple[str, ...]
     numbers: tuple[str, ...]
@@ -45,7 +49,7 @@ class Signature:
 def signature(text: str) -> Signature:
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
     negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
-    numbers = tuple(sorted(n.replace(",", "") for n in _NUMBER.findall(text)))
+    numbers = tuple(m.replace(",", "") for m in _MARK.findall(text))
     terms: list[str] = []
     for w in words:
         if _NUMBER.fullmatch(w) or w in NEGATIONS or w.endswith("n't"):
