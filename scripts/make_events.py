@@ -26,6 +26,8 @@ def main() -> None:
     events = {
         "health-200": event("GET", "/health"),
         "models-200": event("GET", "/v1/models", headers=BEARER),
+        "usage-200": event("GET", "/v1/usage", headers=BEARER),
+        "usage-400-bad-date": event("GET", "/v1/usage", headers=BEARER, query={"start": "2026-13-01"}),
         "route-200-coding": event(
             "POST",
             "/v1/route",

@@ -23,7 +23,7 @@ def expected_status(path: Path) -> int:
 
 def test_there_is_an_event_per_route() -> None:
     names = " ".join(p.stem for p in EVENT_FILES)
-    for route in ("health", "models", "route", "chat-completions", "dispatch", "feedback"):
+    for route in ("health", "models", "route", "chat-completions", "dispatch", "feedback", "usage"):
         assert route in names
     assert "wrong-key" in names and "malformed-json" in names
 

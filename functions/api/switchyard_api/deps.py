@@ -13,17 +13,26 @@ import httpx
 from fastapi import Request
 
 from switchyard import classifier, telemetry
+from switchyard.budget import Budget, BudgetCurve
 from switchyard.catalog import Catalog, load_catalog
 from switchyard.errors import AuthError, ConfigError, InputError, StoreError
 from switchyard.providers.anthropic import AnthropicProvider
 from switchyard.providers.base import ChatProvider, Timeouts
 from switchyard.providers.bedrock import BedrockProvider
 from switchyard.providers.openai_compat import OpenAICompatProvider
+from switchyard.service.budgets import BudgetTracker
 from switchyard.service.failover import FailoverConfig
 from switchyard.service.matrix_cache import MatrixCache
 from switchyard.service.router import CacheConfig, RouterService
 from switchyard.settings import Settings, get_settings
-from switchyard.stores.dynamodb import CacheStore, FeedbackStore, KeyStore, MatrixStore, RequestLog
+from switchyard.stores.dynamodb import (
+    CacheStore,
+    FeedbackStore,
+    KeyStore,
+    MatrixStore,
+    RequestLog,
+    UsageStore,
+)
 from switchyard.tenancy import Tenant, hash_key, verify
 
 log = logging.getLogger(__name__)
@@ -62,6 +71,23 @@ def request_log() -> RequestLog:
 @lru_cache(maxsize=1)
 def feedback_store() -> FeedbackStore:
     return FeedbackStore(get_settings().feedback_table, ddb_client())
+
+
+@lru_cache(maxsize=1)
+def usage_store() -> UsageStore:
+    return UsageStore(get_settings().usage_table, ddb_client())
+
+
+def default_budget(s: Settings) -> Budget:
+    return Budget(
+        s.budget_monthly_usd, s.budget_hard_cap_usd, BudgetCurve(s.budget_soft_start, s.budget_exponent)
+    )
+
+
+@lru_cache(maxsize=1)
+def budget_tracker() -> BudgetTracker:
+    s = get_settings()
+    return BudgetTracker(usage_store(), default_budget(s), s.budget_refresh_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +188,8 @@ def router_service() -> RouterService:
             breaker_threshold=s.breaker_threshold,
             breaker_cooldown=s.breaker_cooldown,
         ),
+        usage=usage_store(),
+        budgets=budget_tracker(),
     )
 
 
@@ -237,6 +265,9 @@ def reset() -> None:
         key_store,
         request_log,
         feedback_store,
+        usage_store,
+        budget_tracker,
+        cache_store,
         matrix_cache,
         http_client,
         router_service,

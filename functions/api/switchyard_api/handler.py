@@ -1,4 +1,5 @@
-"""Lambda entry point: API Gateway (HTTP API) → Mangum → FastAPI."""
+"""Lambda entry point: API Gateway (HTTP API) → Mangum → FastAPI, with Powertools logging
+(correlation id = the API Gateway request id), EMF metrics and X-Ray tracing."""
 
 from __future__ import annotations
 
@@ -9,16 +10,29 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
+from switchyard import observability, telemetry
 from switchyard_api.app import app
 
-logger = Logger(service="switchyard-api")
+SERVICE = "switchyard-api"
+logger = Logger(service=SERVICE)
 # the core's module loggers write the same structured JSON lines as the handler's logger
 copy_config_to_registered_loggers(
     source_logger=logger, include={"switchyard", "switchyard_api", "switchyard_rescore"}
 )
+metrics = observability.metrics(SERVICE)
+tracer = observability.tracer(SERVICE)
 _asgi = Mangum(app, lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # responses may hold answers: not traced
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _asgi(event, context)  # type: ignore[arg-type]
+    status = 500
+    try:
+        response = _asgi(event, context)  # type: ignore[arg-type]
+        status = int(response.get("statusCode", 500))
+        return response
+    finally:
+        telemetry.measure(f"Responses{status // 100}xx", 1)
+        observability.publish(metrics, SERVICE)

@@ -1,4 +1,5 @@
-"""Lambda entry point (EventBridge schedule): recompute the confidence matrix."""
+"""Lambda entry point (EventBridge schedule): recompute the confidence matrix, publish each
+changed cell's quality and the count of significant regressions as CloudWatch metrics."""
 
 from __future__ import annotations
 
@@ -10,19 +11,25 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from switchyard import observability, telemetry
 from switchyard.catalog import load_catalog
 from switchyard.learning import rescore
 from switchyard.settings import get_settings
 from switchyard.stores.dynamodb import FeedbackStore, MatrixStore, StateStore
 
-logger = Logger(service="switchyard-rescore")
+SERVICE = "switchyard-rescore"
+logger = Logger(service=SERVICE)
 # the core's module loggers write the same structured JSON lines as the handler's logger
 copy_config_to_registered_loggers(
     source_logger=logger, include={"switchyard", "switchyard_api", "switchyard_rescore"}
 )
+metrics = observability.metrics(SERVICE)
+tracer = observability.tracer(SERVICE)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     s = get_settings()
     client = boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region)
@@ -36,7 +43,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     finally:
         client.close()
+    for c in summary["changed"]:
+        telemetry.measure("QualityScore", c["after"], "None", model=c["model"], task_type=c["task_type"])
+    telemetry.measure("QualityRegressions", len(summary["regressions"]))
+    telemetry.measure("FeedbackRead", summary["feedback_read"])
+    observability.publish(metrics, SERVICE)
     logger.info(
-        "confidence matrix rescored", extra={"changed": summary["changed"], "version": summary["version"]}
+        "confidence matrix rescored",
+        extra={
+            "changed": summary["changed"],
+            "version": summary["version"],
+            "regressions": summary["regressions"],
+        },
     )
     return summary

@@ -5,6 +5,7 @@ SwitchyardError
 ├── ModelError           the bundled classifier cannot be loaded or run
 ├── InputError           a request the router cannot accept (maps to 4xx)
 ├── AuthError            missing or unknown API key (401)
+├── BudgetExceededError  the tenant's spend reached its hard cap (429)
 ├── StoreError           DynamoDB (or another store) failed
 ├── ProviderError        an upstream model provider failed
 │   └── NoProviderError  no provider is configured for any eligible model
@@ -34,6 +35,10 @@ class InputError(SwitchyardError):
 
 
 class AuthError(SwitchyardError):
+    pass
+
+
+class BudgetExceededError(SwitchyardError):
     pass
 
 

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     log_table: str = "switchyard-requests"
     feedback_table: str = "switchyard-feedback"
     cache_table: str = "switchyard-cache"
+    usage_table: str = "switchyard-usage"
     aws_endpoint_url: str | None = Field(
         default=None, validation_alias=AliasChoices("SWITCHYARD_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
     )
@@ -43,6 +44,14 @@ class Settings(BaseSettings):
     cache_max_temperature: float = 1.0  # requests above it neither read nor write the cache
     cache_ttl_seconds: int = 86_400
     cache_ttl_by_task: dict[str, int] = {"creative": 3_600}  # JSON in SWITCHYARD_CACHE_TTL_BY_TASK
+
+    # Budgets (per tenant per calendar month, UTC; a tenant's own item in the usage table
+    # overrides these defaults: `switchyard budget set`)
+    budget_monthly_usd: float | None = None
+    budget_hard_cap_usd: float | None = None
+    budget_soft_start: float = 0.7  # share of the budget where routing starts shifting to cost mode
+    budget_exponent: float = 1.0  # shape of the shift from soft_start to 100% of the budget
+    budget_refresh_seconds: float = 30.0
 
     # Requests and logs
     max_body_bytes: int = 1_000_000

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 
 def event(
-    method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw: str | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     h = {
         "host": "abc123.execute-api.us-east-1.amazonaws.com",
@@ -22,7 +28,7 @@ def event(
         "version": "2.0",
         "routeKey": "ANY /{proxy+}",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": urlencode(query or {}),
         "headers": h,
         "requestContext": {
             "accountId": "123456789012",
@@ -43,6 +49,7 @@ def event(
             "timeEpoch": 1796029200000,
         },
         "pathParameters": {"proxy": path.lstrip("/")},
+        **({"queryStringParameters": dict(query)} if query else {}),
         "isBase64Encoded": False,
         **({"body": text} if text is not None else {}),
     }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from switchyard.catalog import Catalog
+from switchyard.learning.regression import detect
 from switchyard.learning.scoring import Observation, update
 from switchyard.routing.matrix import PRIOR, ConfidenceMatrix
 
@@ -53,7 +54,9 @@ def run(
         if i.get("model") and i.get("task_type")
     ]
     version = now.strftime("%Y%m%dT%H%M%S.%fZ")
-    new, changes = update(matrix, observations, {m.id: m.tier for m in catalog.models}, version)
+    tiers = {m.id: m.tier for m in catalog.models}
+    regressions = detect(matrix, observations, tiers)
+    new, changes = update(matrix, observations, tiers, version)
     if changes:
         matrices.put(new.to_item(), version, until, previous=stored["version"] if stored else None)
     state.put(STATE, {"last_run": until, "last_version": new.version if changes else matrix.version})
@@ -71,6 +74,12 @@ def run(
             }
             for c in changes
         ],
+        "regressions": [r.as_dict() for r in regressions],
     }
-    log.info("rescore finished", extra={"feedback_read": len(items), "cells_changed": len(changes)})
+    log.info(
+        "rescore finished",
+        extra={"feedback_read": len(items), "cells_changed": len(changes), "regressions": len(regressions)},
+    )
+    for r in regressions:
+        log.warning("quality regression", extra={"regression": r.as_dict()})
     return summary

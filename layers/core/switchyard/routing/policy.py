@@ -60,6 +60,7 @@ class RouteInput:
     needs: frozenset[str] = frozenset()  # capabilities: tools, json_mode, vision
     allowed_models: frozenset[str] | None = None  # tenant allow-list; None = all
     available_providers: frozenset[str] | None = None  # configured and healthy; None = all
+    thrift: float = 0.0  # 0 = as the mode asks … 1 = as cost mode (a tenant near its budget)
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,13 @@ class Decision:
         }
 
 
-def min_tier(task_type: str, complexity: float, mode: str) -> int:
+def _toward_cost(table: dict[str, float], mode: str, thrift: float) -> float:
+    return table[mode] + (table["cost"] - table[mode]) * min(max(thrift, 0.0), 1.0)
+
+
+def min_tier(task_type: str, complexity: float, mode: str, thrift: float = 0.0) -> int:
     lo, hi = TIER_CUTS.get(task_type, (4.0, 7.5))
-    c = complexity + MODE_SHIFT[mode]
+    c = complexity + _toward_cost(MODE_SHIFT, mode, thrift)
     return 1 if c < lo else 2 if c < hi else 3
 
 
@@ -132,8 +137,12 @@ def decide(inp: RouteInput, catalog: Catalog, matrix: ConfidenceMatrix, baseline
     if not eligible:
         raise NoRouteError("no model in the catalog is eligible for this request: " + "; ".join(reasons))
 
-    tier = min_tier(inp.task_type, inp.complexity, inp.mode)
-    bar = MODE_BAR[inp.mode]
+    tier = min_tier(inp.task_type, inp.complexity, inp.mode, inp.thrift)
+    bar = _toward_cost(MODE_BAR, inp.mode, inp.thrift)
+    # past half-way to the budget, quality and speed modes rank by cost too
+    ranking = "cost" if inp.thrift >= 0.5 else inp.mode
+    if inp.thrift > 0:
+        reasons.append(f"budget: routing {inp.thrift:.0%} of the way toward cost mode")
     reasons.append(
         f"task {inp.task_type}, complexity {inp.complexity:.1f} → minimum tier {tier} ({inp.mode})"
     )
@@ -157,10 +166,10 @@ def decide(inp: RouteInput, catalog: Catalog, matrix: ConfidenceMatrix, baseline
             continue
         candidates.append(m)
 
-    if inp.mode == "quality":
+    if ranking == "quality":
         pool = candidates or eligible
         ranked = sorted(pool, key=lambda m: (-quality(m), cost(m)))
-    elif inp.mode == "speed":
+    elif ranking == "speed":
         ranked = sorted(candidates, key=lambda m: (m.latency_ms, cost(m)))
     else:  # auto and cost: the cheapest model that clears the bar at or above the minimum tier
         ranked = sorted(candidates, key=lambda m: (cost(m), -quality(m)))

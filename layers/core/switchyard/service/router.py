@@ -14,18 +14,22 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from switchyard import telemetry
+from switchyard.budget import BudgetState
 from switchyard.cache import policy as cache_policy
+from switchyard.cache import semantic
 from switchyard.cache.normalize import normalized_key
 from switchyard.catalog import Catalog
 from switchyard.classifier import Classification
 from switchyard.classifier.text import prompt_from_messages
-from switchyard.errors import InputError, StoreError
+from switchyard.errors import BudgetExceededError, InputError, StoreError
 from switchyard.providers.base import ChatProvider, ProviderResponse
 from switchyard.routing import Decision, RouteInput, RoutingMode, decide
 from switchyard.routing.matrix import ConfidenceMatrix
+from switchyard.service.budgets import BudgetTracker
 from switchyard.service.failover import Failover, FailoverConfig
 from switchyard.service.requests import estimate_tokens, needs
 from switchyard.tenancy import Tenant
@@ -35,6 +39,10 @@ log = logging.getLogger(__name__)
 
 class LogSink(Protocol):
     def put(self, item: Mapping[str, Any]) -> None: ...
+
+
+class UsageSink(Protocol):
+    def add(self, tenant_id: str, day: str, model: str, counters: Mapping[str, float]) -> None: ...
 
 
 class Cache(Protocol):
@@ -67,7 +75,8 @@ class CompletionResult:
     baseline_cost_usd: float = 0.0
     latency_ms: float = 0.0
     cache: str = "miss"  # hit | miss | bypass | off
-    cache_level: str | None = None  # exact | normalized, for hits
+    cache_level: str | None = None  # exact | normalized | semantic, for hits
+    cache_similarity: float | None = None  # embedding cosine, for semantic hits
 
     @property
     def savings_usd(self) -> float:
@@ -88,6 +97,7 @@ class CompletionResult:
             "tried": self.tried,
             "cache": self.cache,
             "cache_level": self.cache_level,
+            "cache_similarity": self.cache_similarity,
             "reasons": list(d.reasons),
         }
 
@@ -112,10 +122,14 @@ class RouterService:
         cache: Cache | None = None,
         cache_config: CacheConfig | None = None,
         failover: FailoverConfig | None = None,
+        usage: UsageSink | None = None,
+        budgets: BudgetTracker | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.catalog = catalog
-        self.classify = classify
+        # classification is a pure function of the text: the cache's semantic level and the
+        # routing decision of one request share it
+        self.classify = lru_cache(maxsize=256)(classify)
         self.matrix = matrix
         self.providers = providers
         self.request_log = request_log
@@ -125,6 +139,8 @@ class RouterService:
         self.cache = cache
         self.cache_config = cache_config or CacheConfig()
         self.failover = Failover(catalog, providers, failover)
+        self.usage = usage
+        self.budgets = budgets
         self.clock = clock
 
     # ---- decision
@@ -136,8 +152,16 @@ class RouterService:
         pinned_model: str | None = None,
     ) -> RouteResult:
         start = time.perf_counter()
+        budget = self.budget_state(tenant)
+        if budget.over_cap:
+            telemetry.count("budget_rejections")
+            raise BudgetExceededError(
+                f"this tenant's monthly spend (${budget.spent_usd:.2f}) reached its hard cap; "
+                "requests resume next month or when the cap is raised"
+            )
         messages: Sequence[Mapping[str, Any]] = request["messages"]
-        classification = self.classify(prompt_from_messages(messages))
+        with telemetry.span("classify"):
+            classification = self.classify(prompt_from_messages(messages))
         inp = RouteInput(
             task_type=classification.task_type,
             complexity=classification.complexity,
@@ -149,12 +173,19 @@ class RouterService:
             # with no provider configured at all, decide anyway (route-only use, and a 503 that
             # carries the decision); otherwise only configured providers are eligible
             available_providers=frozenset(self.providers) or None,
+            thrift=budget.thrift,
         )
         if pinned_model is not None:
             inp = replace(inp, allowed_models=frozenset([pinned_model]))
         decision = decide(inp, self.catalog, self.matrix(), self.baseline_model)
         overhead = (time.perf_counter() - start) * 1000
+        telemetry.measure("OverheadMs", overhead, "Milliseconds")
         return RouteResult(new_request_id(self.clock()), classification, decision, overhead)
+
+    def budget_state(self, tenant: Tenant) -> BudgetState:
+        if self.budgets is None:
+            return BudgetState(0.0, 0.0, False, None)
+        return self.budgets.state(tenant.tenant_id)[1]
 
     # ---- exact-match cache
     def from_cache(
@@ -167,8 +198,11 @@ class RouterService:
             return None
         start = time.perf_counter()
         keys = self._cache_keys(request, tenant, model_field)
+        probe = self._probe(request)
+        sem_key = self._semantic_key(request, tenant, model_field, probe)
         try:
-            found = self.cache.get_first(keys, self.clock())
+            with telemetry.span("cache"):
+                found = self.cache.get_first([*keys, *([sem_key] if sem_key else [])], self.clock())
         except StoreError as exc:
             telemetry.count("cache_errors")
             log.warning("cache read failed: %s", exc)
@@ -176,7 +210,14 @@ class RouterService:
         if found is None:
             return None
         key, entry = found
-        level = "exact" if key == keys[0] else "normalized"
+        similarity = None
+        if key == sem_key and probe is not None:
+            candidate = semantic.candidate_from_fields({"ref": key, **entry})
+            matched = semantic.match(probe, [candidate] if candidate else [])
+            if matched is None:  # same terms bucket, but the guard or the threshold says no
+                return None
+            similarity = round(matched.similarity, 4)
+        level = "exact" if key == keys[0] else "semantic" if key == sem_key else "normalized"
         telemetry.count(f"cache_hits_{level}")
         spec = self.catalog.get(str(entry["model"]))
         base = self.catalog.get(self.baseline_model)
@@ -210,6 +251,7 @@ class RouterService:
             routed.overhead_ms,
             cache="hit",
             cache_level=level,
+            cache_similarity=similarity,
         )
         body["router"] = result.router_info()
         self.record(request, tenant, result, usage)
@@ -223,6 +265,24 @@ class RouterService:
         if norm is not None:
             keys.append(norm)
         return keys
+
+    def _probe(self, request: Mapping[str, Any]) -> semantic.Probe | None:
+        text = semantic.last_user_text(request)
+        if text is None or not semantic.eligible(text):
+            return None
+        with telemetry.span("classify"):
+            return semantic.probe(text, self.classify(text).embedding)
+
+    @staticmethod
+    def _semantic_key(
+        request: Mapping[str, Any], tenant: Tenant, model_field: str, probe: semantic.Probe | None
+    ) -> str | None:
+        """The one semantic key read and written: every candidate the guard can accept shares
+        the terms bucket, so the LSH bands would add items, not hits (docs/CACHE.md)."""
+        if probe is None:
+            return None
+        fingerprint = semantic.context_fingerprint(tenant.tenant_id, model_field, request)
+        return semantic.bucket_keys(tenant.tenant_id, fingerprint, probe)[-1]
 
     def to_cache(
         self,
@@ -240,6 +300,7 @@ class RouterService:
             return
         d = result.route.decision
         now = self.clock()
+        expires_at = math.ceil(now + cache_policy.ttl_seconds(d.task_type, cfg.ttl_seconds, cfg.ttl_by_task))
         entry = {
             "body": json.dumps({k: v for k, v in usage.body.items() if k != "router"}),
             "model": result.model,
@@ -249,13 +310,18 @@ class RouterService:
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "created_at": int(now),
-            "expires_at": math.ceil(
-                now + cache_policy.ttl_seconds(d.task_type, cfg.ttl_seconds, cfg.ttl_by_task)
-            ),
+            "expires_at": expires_at,
         }
+        probe = self._probe(request)
+        sem_key = self._semantic_key(request, tenant, model_field, probe)
         try:
-            for key in self._cache_keys(request, tenant, model_field):
-                self.cache.put(key, entry)
+            with telemetry.span("cache_write"):
+                for key in self._cache_keys(request, tenant, model_field):
+                    self.cache.put(key, entry)
+                if sem_key and probe is not None:
+                    fields = semantic.entry_fields(sem_key, probe, expires_at)
+                    fields.pop("ref")
+                    self.cache.put(sem_key, {**entry, **fields})
         except StoreError as exc:
             telemetry.count("cache_errors")
             log.warning("cache write failed: %s", exc)
@@ -271,10 +337,11 @@ class RouterService:
     ) -> CompletionResult:
         d = routed.decision
         start = time.perf_counter()
-        model_id, resp, tried = self.failover.run(
-            (d.model, *d.fallbacks),
-            lambda spec, provider, remaining: provider.complete(spec, request, remaining),
-        )
+        with telemetry.span("provider"):
+            model_id, resp, tried = self.failover.run(
+                (d.model, *d.fallbacks),
+                lambda spec, provider, remaining: provider.complete(spec, request, remaining),
+            )
         result = self.finish(request, routed, tenant, model_id, resp, tried, start, cache_control)
         self.to_cache(request, tenant, model_field, cache_control, result, resp)
         return result
@@ -315,9 +382,12 @@ class RouterService:
     def record(
         self, request: Mapping[str, Any], tenant: Tenant, result: CompletionResult, resp: ProviderResponse
     ) -> None:
+        """Metrics, usage counters (and this container's budget tally), the request log."""
+        now = self.clock()
+        self._metrics(result)
+        self._usage(tenant, result, resp, now)
         if self.request_log is None:
             return
-        now = self.clock()
         d = result.route.decision
         item: dict[str, Any] = {
             "tenant_id": tenant.tenant_id,
@@ -342,10 +412,45 @@ class RouterService:
         if self.log_prompts:
             item["prompt"] = prompt_from_messages(request["messages"])[:4000]
         try:
-            self.request_log.put(item)
+            with telemetry.span("request_log"):
+                self.request_log.put(item)
         except Exception as exc:  # a log failure must not fail an answered request
             telemetry.count("request_log_errors")
             log.warning("request log write failed: %s", type(exc).__name__)
+
+    def _metrics(self, result: CompletionResult) -> None:
+        spec = self.catalog.get(result.model)
+        hit = result.cache == "hit"
+        telemetry.measure("Requests", 1)
+        telemetry.measure("RoutedRequests", 1, "Count", model=result.model)
+        telemetry.measure("CacheHits" if hit else "CacheMisses", 1)
+        telemetry.measure("CostUsd", result.cost_usd, "None")
+        telemetry.measure("BaselineCostUsd", result.baseline_cost_usd, "None")
+        telemetry.measure("SavingsUsd", result.savings_usd, "None")
+        if not hit:
+            telemetry.measure("LatencyMs", result.latency_ms, "Milliseconds")
+            telemetry.measure("TierRequests", 1, "Count", tier=str(spec.tier if spec else 0))
+
+    def _usage(self, tenant: Tenant, result: CompletionResult, resp: ProviderResponse, now: float) -> None:
+        if self.budgets is not None:
+            self.budgets.add(tenant.tenant_id, result.cost_usd)
+        if self.usage is None:
+            return
+        counters = {
+            "requests": 1,
+            "cache_hits": 1 if result.cache == "hit" else 0,
+            "cost_usd": round(result.cost_usd, 10),
+            "baseline_cost_usd": round(result.baseline_cost_usd, 10),
+            "input_tokens": resp.input_tokens,
+            "output_tokens": resp.output_tokens,
+        }
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        try:
+            with telemetry.span("usage"):
+                self.usage.add(tenant.tenant_id, day, result.model, counters)
+        except Exception as exc:  # like the request log: never fail an answered request
+            telemetry.count("usage_errors")
+            log.warning("usage write failed: %s", type(exc).__name__)
 
 
 def parse_model_field(

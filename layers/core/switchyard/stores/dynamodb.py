@@ -1,4 +1,4 @@
-"""DynamoDB stores: API keys, the confidence matrix, the request log.
+"""DynamoDB stores: API keys, the confidence matrix, the request log, feedback, the cache, usage.
 
 Each store takes a boto3 DynamoDB *client* and a table name (built once per process in the
 API's ``deps``), and turns botocore failures into ``StoreError`` so callers can degrade.
@@ -221,3 +221,67 @@ class CacheStore:
     def put(self, key: str, entry: Mapping[str, Any]) -> None:
         item = to_ddb({"cache_key": key, **entry})
         _call("put cache", lambda: self.client.put_item(TableName=self.table, Item=item))
+
+
+class UsageStore:
+    """Per-tenant usage counters and budget: partition = tenant, sort = ``day#<date>#<model>``
+    (counters added atomically with UpdateItem ADD) or ``budget`` (the tenant's limits)."""
+
+    BUDGET = "budget"
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def add(self, tenant_id: str, day: str, model: str, counters: Mapping[str, float]) -> None:
+        names = {f"#c{i}": k for i, k in enumerate(counters)}
+        values = {f":v{i}": v for i, v in enumerate(counters.values())}
+        update = "ADD " + ", ".join(f"#c{i} :v{i}" for i in range(len(counters)))
+        _call(
+            "update usage",
+            lambda: self.client.update_item(
+                TableName=self.table,
+                Key={"tenant_id": {"S": tenant_id}, "period": {"S": f"day#{day}#{model}"}},
+                UpdateExpression=update,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_ddb(values),
+            ),
+        )
+
+    def days(self, tenant_id: str, first: str, last: str) -> list[dict[str, Any]]:
+        """Counter items for first <= day <= last (YYYY-MM-DD), of this tenant only."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "tenant_id = :t AND #p BETWEEN :a AND :b",
+            "ExpressionAttributeNames": {"#p": "period"},
+            "ExpressionAttributeValues": {
+                ":t": {"S": tenant_id},
+                ":a": {"S": f"day#{first}"},
+                ":b": {"S": f"day#{last}#\uffff"},
+            },
+        }
+        out: list[dict[str, Any]] = []
+        while True:
+            resp: dict[str, Any] = _call("query usage", partial(self.client.query, **kwargs))
+            for raw in resp.get("Items", []):
+                item = from_ddb(raw)
+                _, day, model = str(item.pop("period")).split("#", 2)
+                out.append({**item, "day": day, "model": model})
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def get_budget(self, tenant_id: str) -> dict[str, Any] | None:
+        resp = _call(
+            "get budget",
+            lambda: self.client.get_item(
+                TableName=self.table,
+                Key={"tenant_id": {"S": tenant_id}, "period": {"S": self.BUDGET}},
+            ),
+        )
+        item = resp.get("Item")
+        return from_ddb(item) if item else None
+
+    def put_budget(self, tenant_id: str, values: Mapping[str, Any]) -> None:
+        item = to_ddb({"tenant_id": tenant_id, "period": self.BUDGET, **values})
+        _call("put budget", lambda: self.client.put_item(TableName=self.table, Item=item))

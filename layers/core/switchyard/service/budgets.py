@@ -1,0 +1,101 @@
+"""Each tenant's month-to-date spend and budget, cached per container.
+
+The spend is read from the usage counters at most every ``refresh_seconds`` per tenant;
+what this container spent since adds to it at once, so a burst is seen without a read per
+request. Other containers' spend arrives with the next refresh: the hard cap can be
+overshot by what the fleet spends within one refresh interval (documented in docs/OPERATIONS.md).
+A store failure keeps the last known state (or no budget): budgets never fail a request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from threading import Lock
+from typing import Any, Protocol
+
+from switchyard import telemetry
+from switchyard.budget import Budget, BudgetState, assess
+from switchyard.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+class UsageReader(Protocol):
+    def days(self, tenant_id: str, first: str, last: str) -> list[dict[str, Any]]: ...
+    def get_budget(self, tenant_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class _Entry:
+    fetched: float
+    month: str
+    budget: Budget
+    spent: float
+
+
+def month_bounds(now: float) -> tuple[str, str]:
+    d = datetime.fromtimestamp(now, UTC)
+    return d.strftime("%Y-%m-01"), d.strftime("%Y-%m-31")
+
+
+class BudgetTracker:
+    def __init__(
+        self,
+        usage: UsageReader,
+        default: Budget,
+        refresh_seconds: float = 30.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        import time
+
+        self.usage = usage
+        self.default = default
+        self.refresh_seconds = refresh_seconds
+        self.clock = clock or time.time
+        self._entries: dict[str, _Entry] = {}
+        self._lock = Lock()
+
+    def _load(self, tenant_id: str, now: float) -> _Entry:
+        first, last = month_bounds(now)
+        budget = Budget.from_item(self.usage.get_budget(tenant_id), self.default)
+        spent = 0.0
+        if budget.monthly_usd or budget.hard_cap_usd is not None:
+            spent = sum(float(i.get("cost_usd", 0.0)) for i in self.usage.days(tenant_id, first, last))
+        return _Entry(now, first, budget, spent)
+
+    def _entry(self, tenant_id: str) -> _Entry | None:
+        now = self.clock()
+        with self._lock:
+            entry = self._entries.get(tenant_id)
+        month = month_bounds(now)[0]
+        if entry and entry.month == month and now - entry.fetched < self.refresh_seconds:
+            return entry
+        try:
+            fresh = self._load(tenant_id, now)
+        except StoreError as exc:
+            telemetry.count("budget_read_errors")
+            log.warning("budget read failed: %s", type(exc).__name__)
+            return entry if entry and entry.month == month else None
+        with self._lock:
+            self._entries[tenant_id] = fresh
+        return fresh
+
+    def state(self, tenant_id: str) -> tuple[Budget, BudgetState]:
+        entry = self._entry(tenant_id)
+        if entry is None:
+            return self.default, assess(Budget(), 0.0)
+        return entry.budget, assess(entry.budget, entry.spent)
+
+    def add(self, tenant_id: str, cost_usd: float) -> None:
+        """This container's spend, counted at once (the usage table has it too)."""
+        with self._lock:
+            entry = self._entries.get(tenant_id)
+            if entry is not None:
+                entry.spent += cost_usd
+
+    def forget(self, tenant_id: str) -> None:
+        with self._lock:
+            self._entries.pop(tenant_id, None)
