@@ -105,3 +105,48 @@ def test_feedback_is_tenant_scoped_and_idempotent(client: TestClient, api_env) -
     assert len(items) == 1 and float(items[0]["score"]["N"]) == 0.9
     bad = client.post("/v1/feedback", headers=AUTH, json={"request_id": rid, "score": 0.5, "rating": "up"})
     assert bad.status_code == 400
+
+
+def test_a_changed_vote_replaces_the_counted_one(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+    from switchyard.stores.dynamodb import MatrixStore
+
+    matrices = MatrixStore(api_env.tables["MatrixTable"], api_env.client)
+    saved = matrices.get()
+    r = client.post(
+        "/v1/chat/completions",
+        headers={**AUTH, "cache-control": "no-store"},
+        json={
+            "model": "auto",
+            "messages": [{"role": "user", "content": "Summarise: the cat sat on the mat."}],
+        },
+    )
+    rid, model, task = r.json()["router"]["request_id"], r.json()["model"], r.json()["router"]["task_type"]
+    try:
+        invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")  # start from a clean window
+
+        def cell() -> tuple[float, float]:
+            c = matrices.get()["cells"][model][task]  # type: ignore[index]
+            return float(c["quality"]), float(c["n"])
+
+        assert (
+            client.post("/v1/feedback", headers=AUTH, json={"request_id": rid, "rating": "down"}).status_code
+            == 200
+        )
+        first = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
+        assert [(c["model"], c["task_type"], c["votes"]) for c in first["changed"]] == [(model, task, 1.0)]
+        q1, n1 = cell()
+        # the rater changes their mind: the down vote is taken back, the up vote counted
+        assert (
+            client.post("/v1/feedback", headers=AUTH, json={"request_id": rid, "rating": "up"}).status_code
+            == 200
+        )
+        second = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
+        q2, n2 = cell()
+        assert n2 == n1  # still one vote from this rater
+        strength = 20.0 + n1  # scoring.PRIOR_STRENGTH + evidence
+        assert q2 == pytest.approx(q1 + 1.0 / strength, abs=1e-5)
+        assert second["changed"][0]["votes"] == 0.0
+    finally:
+        if saved:
+            matrices.put(saved["cells"], str(saved["version"]), str(saved["updated_at"]))
+        deps.reset()

@@ -27,6 +27,7 @@ class Matrices(Protocol):
 
 class Feedback(Protocol):
     def since(self, days: list[str], after_ts: str, until_ts: str) -> list[dict[str, Any]]: ...
+    def mark_counted(self, tenant_request: str, rater: str, score: float) -> None: ...
 
 
 class State(Protocol):
@@ -48,10 +49,13 @@ def run(
     items = feedback.since(days_between(datetime.fromisoformat(last), now), last, until)
     stored = matrices.get()
     matrix = ConfidenceMatrix.from_item(stored["cells"], str(stored["version"])) if stored else PRIOR
-    observations = [
-        Observation(str(i["model"]), str(i["task_type"]), float(i["score"]))
-        for i in items
-        if i.get("model") and i.get("task_type")
+    rated = [i for i in items if i.get("model") and i.get("task_type")]
+    observations = [Observation(str(i["model"]), str(i["task_type"]), float(i["score"])) for i in rated]
+    # a changed vote: take back what an earlier run counted for this (request, rater)
+    observations += [
+        Observation(str(i["model"]), str(i["task_type"]), float(i["counted_score"]), weight=-1.0)
+        for i in rated
+        if i.get("counted_score") is not None
     ]
     version = now.strftime("%Y%m%dT%H%M%S.%fZ")
     tiers = {m.id: m.tier for m in catalog.models}
@@ -59,6 +63,8 @@ def run(
     new, changes = update(matrix, observations, tiers, version)
     if changes:
         matrices.put(new.to_item(), version, until, previous=stored["version"] if stored else None)
+    for i in rated:  # after the matrix is written: a failed run counts these again next time
+        feedback.mark_counted(str(i["tenant_request"]), str(i["rater"]), float(i["score"]))
     state.put(STATE, {"last_run": until, "last_version": new.version if changes else matrix.version})
     summary = {
         "feedback_read": len(items),

@@ -64,13 +64,17 @@ def update(
     cells: dict[str, dict[str, Cell]] = {m: dict(row) for m, row in matrix.cells.items()}
     changes: list[CellChange] = []
     for (model, task), (total, weight) in sorted(aggregate(observations).items()):
-        if model not in tiers or weight <= 0:
+        # weight 0 with a total: only changed votes (the old score taken back, the new added)
+        if model not in tiers or (weight == 0 and total == 0):
             continue
         q_prev = matrix.quality(model, tiers[model], task)
         old = matrix.cells.get(model, {}).get(task)
         n_prev = old.n if old is not None else 0.0
         strength = prior_strength + n_prev
+        if strength + weight <= 0:
+            continue
         q = (q_prev * strength + total) / (strength + weight)
-        cells.setdefault(model, {})[task] = Cell(round(q, 6), n_prev + weight)
+        q = min(max(q, 0.0), 1.0)
+        cells.setdefault(model, {})[task] = Cell(round(q, 6), max(n_prev + weight, 0.0))
         changes.append(CellChange(model, task, q_prev, q, n_prev, n_prev + weight, weight))
     return ConfidenceMatrix(cells, version), changes

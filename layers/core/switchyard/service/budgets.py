@@ -56,6 +56,7 @@ class BudgetTracker:
         self.refresh_seconds = refresh_seconds
         self.clock = clock or time.time
         self._entries: dict[str, _Entry] = {}
+        self._failed: dict[str, float] = {}  # last failed read per tenant: not retried sooner
         self._lock = Lock()
 
     def _load(self, tenant_id: str, now: float) -> _Entry:
@@ -71,16 +72,21 @@ class BudgetTracker:
         with self._lock:
             entry = self._entries.get(tenant_id)
         month = month_bounds(now)[0]
-        if entry and entry.month == month and now - entry.fetched < self.refresh_seconds:
-            return entry
+        known = entry if entry and entry.month == month else None
+        if known and now - known.fetched < self.refresh_seconds:
+            return known
+        if now - self._failed.get(tenant_id, float("-inf")) < self.refresh_seconds:
+            return known  # the store failed recently: do not pay its timeouts on every request
         try:
             fresh = self._load(tenant_id, now)
         except StoreError as exc:
+            self._failed[tenant_id] = now
             telemetry.count("budget_read_errors")
             log.warning("budget read failed: %s", type(exc).__name__)
-            return entry if entry and entry.month == month else None
+            return known
         with self._lock:
             self._entries[tenant_id] = fresh
+            self._failed.pop(tenant_id, None)
         return fresh
 
     def state(self, tenant_id: str) -> tuple[Budget, BudgetState]:

@@ -143,17 +143,52 @@ class RequestLog:
 
 class FeedbackStore:
     """Feedback items: key (tenant#request, rater), so a rater's new vote replaces the old one;
-    index ``by_day`` (day, ts) lets the rescore job read what arrived since its last run."""
+    index ``by_day`` (day, ts) lets the rescore job read what arrived since its last run.
+
+    A vote is written with UpdateItem, so a replacement keeps ``counted_score``: the score the
+    rescore job last counted for this (request, rater), which it takes back when it counts
+    the new one (a changed vote is not counted twice)."""
 
     INDEX = "by_day"
+    KEEP = ("tenant_request", "rater", "counted_score")
 
     def __init__(self, table: str, client: Any) -> None:
         self.table = table
         self.client = client
 
     def put(self, item: Mapping[str, Any]) -> None:
-        full = {"tenant_request": f"{item['tenant_id']}#{item['request_id']}", **item}
-        _call("put feedback", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(full)))
+        key = {"tenant_request": f"{item['tenant_id']}#{item['request_id']}", "rater": item["rater"]}
+        fields = {k: v for k, v in item.items() if k not in self.KEEP}
+        present = {k: v for k, v in fields.items() if v is not None}
+        absent = [k for k, v in fields.items() if v is None]
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        by_name = {k: n for n, k in names.items()}
+        expr = "SET " + ", ".join(f"{by_name[k]} = :v{i}" for i, k in enumerate(present))
+        if absent:
+            expr += " REMOVE " + ", ".join(by_name[k] for k in absent)
+        values = to_ddb({f":v{i}": v for i, v in enumerate(present.values())})
+        _call(
+            "put feedback",
+            lambda: self.client.update_item(
+                TableName=self.table,
+                Key=to_ddb(key),
+                UpdateExpression=expr,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            ),
+        )
+
+    def mark_counted(self, tenant_request: str, rater: str, score: float) -> None:
+        """Record the score a rescore run counted for this vote."""
+        _call(
+            "mark feedback",
+            lambda: self.client.update_item(
+                TableName=self.table,
+                Key=to_ddb({"tenant_request": tenant_request, "rater": rater}),
+                UpdateExpression="SET counted_score = :s",
+                ExpressionAttributeValues=to_ddb({":s": score}),
+            ),
+        )
 
     def since(self, days: list[str], after_ts: str, until_ts: str) -> list[dict[str, Any]]:
         """Feedback with after_ts < ts <= until_ts, for the given days (YYYY-MM-DD)."""
