@@ -23,7 +23,7 @@ def run(root: Path, n: int = 1000, fail_share: float = 0.2, seed: int = 0) -> di
     from switchyard.cli import LOCAL_TEST_KEY
     from switchyard.devtools.events import event
     from switchyard.devtools.fake_upstream import FakeUpstream
-    from switchyard.devtools.invoke import LambdaContext, load_handler
+    from switchyard.devtools.invoke import LambdaContext, load_handler, quiet
     from switchyard.devtools.local import prepare
     from switchyard_api import deps
 
@@ -39,7 +39,7 @@ def run(root: Path, n: int = 1000, fail_share: float = 0.2, seed: int = 0) -> di
     os.environ.update(env)
     deps.reset()
     try:
-        handler = load_handler(root / "template.yaml", "ApiFunction")
+        handler = quiet(load_handler(root / "template.yaml", "ApiFunction"))
         ctx = LambdaContext()
         headers = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
         route = handler(

@@ -20,14 +20,14 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
 
     from switchyard.cli import LOCAL_TEST_KEY
     from switchyard.devtools.events import event
-    from switchyard.devtools.invoke import LambdaContext, load_handler
+    from switchyard.devtools.invoke import LambdaContext, load_handler, quiet
     from switchyard.devtools.local import prepare
     from switchyard_api import deps
 
     ddb, _ = prepare(root, LOCAL_TEST_KEY)
     try:
         deps.reset()
-        handler = load_handler(root / "template.yaml", "ApiFunction")
+        handler = quiet(load_handler(root / "template.yaml", "ApiFunction"))
         ctx = LambdaContext()
         rng = random.Random(seed)
         headers = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
@@ -119,9 +119,9 @@ COLD = """
 import json, sys, time
 t0 = time.perf_counter()
 from switchyard.devtools.events import event
-from switchyard.devtools.invoke import LambdaContext, load_handler
+from switchyard.devtools.invoke import LambdaContext, load_handler, quiet
 from pathlib import Path
-handler = load_handler(Path(sys.argv[1]) / "template.yaml", "ApiFunction")
+handler = quiet(load_handler(Path(sys.argv[1]) / "template.yaml", "ApiFunction"))
 t1 = time.perf_counter()
 body = {"messages": [{"role": "user", "content": "What are your business hours?"}]}
 out = handler(event("POST", "/v1/route", body, {"authorization": "Bearer " + sys.argv[2]}), LambdaContext())

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +37,23 @@ def load_handler(template_path: Path, function_id: str) -> Any:
     if module.__file__ and code_uri not in Path(module.__file__).resolve().parents:
         raise RuntimeError(f"{module_name} was imported from {module.__file__}, not from CodeUri {code_uri}")
     return getattr(module, attr)
+
+
+class _Discard(io.TextIOBase):
+    def write(self, s: str) -> int:
+        return len(s)
+
+
+def quiet(handler: Any) -> Any:
+    """The handler with its stdout (the EMF metric lines Lambda would send to CloudWatch)
+    discarded: for benchmarks, whose own stdout is their result. The lines are still built
+    and written, so their cost stays in the timings."""
+
+    def call(event: Any, context: Any) -> Any:
+        with contextlib.redirect_stdout(_Discard()):
+            return handler(event, context)
+
+    return call
 
 
 def invoke(template_path: Path, function_id: str, event_path: Path) -> Any:
