@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from switchyard import __version__
 from switchyard_api import errors
-from switchyard_api.routes import chat, feedback, meta
+from switchyard_api.routes import chat, feedback, meta, usage
 
 
 def create_app() -> FastAPI:
@@ -17,6 +17,7 @@ def create_app() -> FastAPI:
     app.include_router(chat.router)
     app.include_router(feedback.router)
     app.include_router(meta.router)
+    app.include_router(usage.router)
     return app
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import Request
@@ -37,6 +39,7 @@ from switchyard.tenancy import Tenant, hash_key, verify
 
 log = logging.getLogger(__name__)
 AUTH_CACHE_SECONDS = 60.0
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +57,22 @@ def ddb_client() -> Any:
         connect_timeout=s.ddb_timeout_seconds,
         read_timeout=s.ddb_timeout_seconds,
         retries={"max_attempts": 2, "mode": "standard"},
+    )
+    return boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region, config=cfg)
+
+
+@lru_cache(maxsize=1)
+def ddb_cache_client() -> Any:
+    """For the response cache: one attempt, no retries. A slow or throttled cache is a miss,
+    not seconds of backoff (the keys, matrix, log and usage keep the retrying client)."""
+    import boto3
+    from botocore.config import Config
+
+    s = get_settings()
+    cfg = Config(
+        connect_timeout=s.ddb_timeout_seconds,
+        read_timeout=s.ddb_timeout_seconds,
+        retries={"total_max_attempts": 1, "mode": "standard"},
     )
     return boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region, config=cfg)
 
@@ -93,7 +112,7 @@ def budget_tracker() -> BudgetTracker:
 @lru_cache(maxsize=1)
 def cache_store() -> CacheStore | None:
     s = get_settings()
-    return CacheStore(s.cache_table, ddb_client()) if s.cache_enabled else None
+    return CacheStore(s.cache_table, ddb_cache_client()) if s.cache_enabled else None
 
 
 @lru_cache(maxsize=1)
@@ -231,24 +250,93 @@ def authenticate(request: Request) -> Tenant:
     return tenant
 
 
+async def blocking(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run blocking work (DynamoDB, providers) for a request. Under a server (uvicorn) it goes
+    to the thread pool so it cannot stall other requests; in Lambda (Mangum puts the event in
+    the scope) one invocation is one request, so it runs inline: a thread hop there only
+    costs time (Mangum starts a fresh event loop, and thread pool, per invocation)."""
+    if "aws.event" in request.scope:
+        return fn(*args)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+async def tenant_of(request: Request) -> Tenant:
+    """``authenticate``, off the event loop under a server (a key-store read may block)."""
+    return await blocking(request, authenticate, request)
+
+
 # ---- bodies
+MAX_JSON_DEPTH = 64  # objects and arrays inside each other; OpenAI requests need a handful
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _check_json(value: Any) -> None:
+    """Refuse what JSON parsers accept but nothing downstream can carry: nesting deeper than
+    MAX_JSON_DEPTH (recursion in validation, logging and serialisation) and strings with lone
+    UTF-16 surrogates (``"\\ud800"``: no UTF-8 encoding, so no hash, log line or upstream body)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise InputError(
+                    f"request body nests deeper than {MAX_JSON_DEPTH} levels", code="invalid_json"
+                )
+            if isinstance(node, dict):
+                stack.extend((k, depth) for k in node)
+                stack.extend((v, depth + 1) for v in node.values())
+            else:
+                stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputError(
+                    "request body has a string that is not valid Unicode", code="invalid_json"
+                ) from exc
+
+
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, within the size limit, or a clear 4xx."""
+    """The request's JSON object, within the size limit, or a clear 4xx. The body is read in
+    chunks and refused as soon as it passes the limit, so a chunked upload (no Content-Length)
+    cannot make the function buffer more than the limit."""
     limit = get_settings().max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise InputError(f"request body over {limit} bytes", code="request_too_large")
-    raw = await request.body()
-    if len(raw) > limit:
-        raise InputError(f"request body over {limit} bytes", code="request_too_large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InputError(f"request body over {limit} bytes", code="request_too_large")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         raise InputError("request body is empty; expected a JSON object", code="invalid_json")
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise InputError(
+            f"request body nests deeper than {MAX_JSON_DEPTH} levels", code="invalid_json"
+        ) from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN, 1e999, a 5,000-digit integer
         raise InputError(f"request body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(body, dict):
         raise InputError("request body must be a JSON object", code="invalid_json")
+    _check_json(body)
     return body
 
 
@@ -256,12 +344,14 @@ def reset() -> None:
     """Forget every cached object (tests and the local runner change the environment)."""
     if http_client.cache_info().currsize:
         http_client().close()
-    if ddb_client.cache_info().currsize:
-        ddb_client().close()
+    for client in (ddb_client, ddb_cache_client):
+        if client.cache_info().currsize:
+            client().close()
     for fn in (
         get_settings,
         get_catalog,
         ddb_client,
+        ddb_cache_client,
         key_store,
         request_log,
         feedback_store,

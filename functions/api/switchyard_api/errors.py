@@ -12,10 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchyard.errors import (
     AuthError,
+    BudgetExceededError,
     InputError,
     NoProviderError,
     NoRouteError,
     ProviderError,
+    StoreError,
     SwitchyardError,
 )
 
@@ -51,12 +53,21 @@ def to_api_error(exc: SwitchyardError) -> ApiError:
         if exc.code == "model_not_allowed":
             status = 403
         return ApiError(status, str(exc), "invalid_request_error", exc.code, exc.param)
+    if isinstance(exc, BudgetExceededError):
+        return ApiError(429, str(exc), "insufficient_quota", "budget_exceeded")
+    if isinstance(exc, StoreError):  # only where no degraded answer is possible (e.g. an unknown key)
+        return ApiError(
+            503, "a backing store is unavailable; retry shortly", "server_error", "store_unavailable"
+        )
     if isinstance(exc, NoRouteError):
         return ApiError(400, str(exc), "invalid_request_error", "no_eligible_model")
     if isinstance(exc, NoProviderError):
         return ApiError(503, str(exc), "server_error", "no_provider_configured")
     if isinstance(exc, ProviderError):
-        status = exc.status if exc.status and 400 <= exc.status < 500 else 502
+        # a provider's 401/403 is our configuration's fault, not the caller's key: 502
+        status = (
+            exc.status if exc.status and 400 <= exc.status < 500 and exc.status not in (401, 403) else 502
+        )
         return ApiError(status, str(exc), "upstream_error", "provider_error")
     return ApiError(500, "internal error", "server_error", "internal_error")
 

@@ -6,7 +6,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from switchyard.routing.policy import MODES
+
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+
+# The router checks modes and model names itself (with codes invalid_routing_mode and
+# model_not_found); the schema only documents the accepted values.
+def _mode_field() -> Any:
+    return Field(default=None, json_schema_extra={"enum": [*MODES, None]})
+
+
+MODEL_EXAMPLES = ["auto", "router:cost", "router:quality", "gpt-4o-mini"]
 
 
 class Message(BaseModel):
@@ -28,23 +39,23 @@ class _Messages(BaseModel):
 
 
 class ChatCompletionRequest(_Messages):
-    model: str = "auto"
+    model: str = Field(default="auto", examples=MODEL_EXAMPLES)
     stream: bool = False
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     n: int | None = Field(default=None, ge=1, le=16)
-    routing_mode: str | None = None
+    routing_mode: str | None = _mode_field()
 
 
 class DispatchRequest(_Messages):
-    routing_mode: str | None = None
+    routing_mode: str | None = _mode_field()
     max_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
 
 
 class RouteRequest(_Messages):
-    routing_mode: str | None = None
-    model: str | None = None
+    routing_mode: str | None = _mode_field()
+    model: str | None = Field(default=None, examples=MODEL_EXAMPLES)
     max_tokens: int | None = Field(default=None, ge=1)

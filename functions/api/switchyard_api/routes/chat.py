@@ -7,14 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from switchyard.errors import InputError, NoProviderError
 from switchyard.service import streaming
 from switchyard.service.router import CompletionResult, RouteResult, RouterService, parse_model_field
 from switchyard.settings import get_settings
 from switchyard.tenancy import Tenant
-from switchyard_api import deps
+from switchyard_api import deps, openapi
 from switchyard_api.errors import ApiError, error_body
 from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest
 
@@ -33,7 +32,7 @@ def _validate(model: type[BaseModel], body: dict[str, Any]) -> Any:
 
 def _headers(result: CompletionResult) -> dict[str, str]:
     info = result.router_info()
-    return {
+    headers = {
         "x-switchyard-request-id": info["request_id"],
         "x-switchyard-model": info["model"],
         "x-switchyard-task": info["task_type"],
@@ -43,6 +42,11 @@ def _headers(result: CompletionResult) -> dict[str, str]:
         "x-switchyard-savings-usd": f"{info['savings_usd']:.8f}",
         "x-switchyard-cache": result.cache,
     }
+    if result.cache_level:
+        headers["x-switchyard-cache-level"] = result.cache_level
+    if result.cache_similarity is not None:
+        headers["x-switchyard-cache-similarity"] = f"{result.cache_similarity:.4f}"
+    return headers
 
 
 def _route_info(routed: RouteResult) -> dict[str, Any]:
@@ -63,12 +67,12 @@ def _route(
         raise InputError(
             f"model '{pinned}' is not allowed for this API key", param="model", code="model_not_allowed"
         )
-    # Classify + decide is ~1 ms of CPU with no I/O on the warm path (the matrix is cached):
-    # cheaper inline than a hop to the thread pool.
+    # Called through the thread pool: a stale matrix or budget is read from DynamoDB here.
     return service.route(request, tenant, routing_mode, pinned)
 
 
 async def _complete(
+    http: Request,
     service: RouterService,
     request: dict[str, Any],
     routed: RouteResult,
@@ -77,7 +81,9 @@ async def _complete(
     cache_control: str | None,
 ) -> CompletionResult:
     try:
-        return await run_in_threadpool(service.complete, request, routed, tenant, model_field, cache_control)
+        return await deps.blocking(
+            http, service.complete, request, routed, tenant, model_field, cache_control
+        )
     except NoProviderError as exc:
         raise _no_provider(exc, routed) from exc
 
@@ -93,28 +99,33 @@ def _no_provider(exc: NoProviderError, routed: RouteResult) -> ApiError:
     )
 
 
-@router.post("/v1/chat/completions")
+@router.post(
+    "/v1/chat/completions",
+    openapi_extra=openapi.json_request(ChatCompletionRequest),
+    responses=openapi.responses(*openapi.UPSTREAM, ok=openapi.COMPLETION, stream=True),
+)
 async def chat_completions(request: Request) -> Response:
-    tenant = deps.authenticate(request)
+    tenant = await deps.tenant_of(request)
     body = await deps.json_body(request)
     req = _validate(ChatCompletionRequest, body)
     payload = req.model_dump(exclude_none=True)
     service = deps.router_service()
     model_field = f"{req.model}|{req.routing_mode or ''}"
     cache_control = request.headers.get("cache-control")
-    hit = await run_in_threadpool(service.from_cache, payload, tenant, model_field, cache_control)
+    hit = await deps.blocking(request, service.from_cache, payload, tenant, model_field, cache_control)
     if hit is not None:
         if req.stream:
             return StreamingResponse(streaming.replay(hit, payload), media_type=SSE, headers=_headers(hit))
         return JSONResponse(hit.body, headers=_headers(hit))
-    routed = _route(service, payload, tenant, req.model, req.routing_mode)
+    routed = await deps.blocking(request, _route, service, payload, tenant, req.model, req.routing_mode)
     if req.stream:
-        return await _stream(service, payload, routed, tenant, model_field, cache_control)
-    result = await _complete(service, payload, routed, tenant, model_field, cache_control)
+        return await _stream(request, service, payload, routed, tenant, model_field, cache_control)
+    result = await _complete(request, service, payload, routed, tenant, model_field, cache_control)
     return JSONResponse(result.body, headers=_headers(result))
 
 
 async def _stream(
+    http: Request,
     service: RouterService,
     payload: dict[str, Any],
     routed: RouteResult,
@@ -125,7 +136,7 @@ async def _stream(
     """Failover happens before the response starts; then the events flow as they arrive
     (under uvicorn) or are collected into one SSE body (Lambda behind Mangum)."""
     try:
-        opened = await run_in_threadpool(streaming.open_stream, service, payload, routed)
+        opened = await deps.blocking(http, streaming.open_stream, service, payload, routed)
     except NoProviderError as exc:
         raise _no_provider(exc, routed) from exc
     d = routed.decision
@@ -141,34 +152,44 @@ async def _stream(
     return StreamingResponse(events, media_type=SSE, headers=headers)
 
 
-@router.post("/v1/dispatch")
+@router.post(
+    "/v1/dispatch",
+    openapi_extra=openapi.json_request(DispatchRequest),
+    responses=openapi.responses(*openapi.UPSTREAM, ok=openapi.DISPATCH),
+)
 async def dispatch(request: Request) -> JSONResponse:
-    tenant = deps.authenticate(request)
+    tenant = await deps.tenant_of(request)
     req = _validate(DispatchRequest, await deps.json_body(request))
     payload = req.model_dump(exclude_none=True)
     service = deps.router_service()
     model_field = f"dispatch|{req.routing_mode or ''}"
     cache_control = request.headers.get("cache-control")
-    hit = await run_in_threadpool(service.from_cache, payload, tenant, model_field, cache_control)
+    hit = await deps.blocking(request, service.from_cache, payload, tenant, model_field, cache_control)
     if hit is not None:
         return JSONResponse(
             {"completion": hit.body, "decision": hit.route.decision.as_dict(), "router": hit.router_info()},
             headers=_headers(hit),
         )
-    routed = _route(service, payload, tenant, None, req.routing_mode)
-    result = await _complete(service, payload, routed, tenant, model_field, cache_control)
+    routed = await deps.blocking(request, _route, service, payload, tenant, None, req.routing_mode)
+    result = await _complete(request, service, payload, routed, tenant, model_field, cache_control)
     return JSONResponse(
         {"completion": result.body, "decision": routed.decision.as_dict(), "router": result.router_info()},
         headers=_headers(result),
     )
 
 
-@router.post("/v1/route")
+@router.post(
+    "/v1/route",
+    openapi_extra=openapi.json_request(RouteRequest),
+    responses=openapi.responses(*openapi.ROUTING, ok=openapi.ROUTE),
+)
 async def route(request: Request) -> JSONResponse:
-    tenant = deps.authenticate(request)
+    tenant = await deps.tenant_of(request)
     req = _validate(RouteRequest, await deps.json_body(request))
     payload = req.model_dump(exclude_none=True)
-    routed = _route(deps.router_service(), payload, tenant, req.model, req.routing_mode)
+    routed = await deps.blocking(
+        request, _route, deps.router_service(), payload, tenant, req.model, req.routing_mode
+    )
     return JSONResponse(_route_info(routed), headers={"x-switchyard-request-id": routed.request_id})
 
 

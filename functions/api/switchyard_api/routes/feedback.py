@@ -7,19 +7,22 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from switchyard.errors import InputError
 from switchyard.learning.feedback import FeedbackIn
-from switchyard_api import deps
+from switchyard_api import deps, openapi
 from switchyard_api.errors import ApiError
 
 router = APIRouter()
 
 
-@router.post("/v1/feedback")
+@router.post(
+    "/v1/feedback",
+    openapi_extra=openapi.json_request(FeedbackIn),
+    responses=openapi.responses(*openapi.BODY, 404, ok=openapi.FEEDBACK),
+)
 async def feedback(request: Request) -> JSONResponse:
-    tenant = deps.authenticate(request)
+    tenant = await deps.tenant_of(request)
     try:
         fb = FeedbackIn.model_validate(await deps.json_body(request))
     except ValidationError as exc:
@@ -27,7 +30,7 @@ async def feedback(request: Request) -> JSONResponse:
         loc = ".".join(str(p) for p in first["loc"])
         raise InputError(f"{loc}: {first['msg']}" if loc else first["msg"], param=loc or None) from exc
     # Only the caller's own tenant partition is read: another tenant's request id is "not found".
-    logged = await run_in_threadpool(deps.request_log().get, tenant.tenant_id, fb.request_id)
+    logged = await deps.blocking(request, deps.request_log().get, tenant.tenant_id, fb.request_id)
     if logged is None:
         raise ApiError(
             404,
@@ -48,7 +51,7 @@ async def feedback(request: Request) -> JSONResponse:
         "ts": now.isoformat(timespec="milliseconds"),
         "day": now.date().isoformat(),
     }
-    await run_in_threadpool(deps.feedback_store().put, item)
+    await deps.blocking(request, deps.feedback_store().put, item)
     return JSONResponse(
         {
             "object": "feedback",

@@ -6,15 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from switchyard_api import deps
+from switchyard_api import deps, openapi
 
 router = APIRouter()
 CREATED = 1_730_000_000  # fixed: catalog entries have no creation time
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", responses=openapi.responses(*openapi.AUTHED, ok=openapi.MODEL_LIST))
 async def list_models(request: Request) -> dict[str, Any]:
-    tenant = deps.authenticate(request)
+    tenant = await deps.tenant_of(request)
     catalog = deps.get_catalog()
     ids = ["auto", "router:auto", "router:cost", "router:speed", "router:quality"]
     ids += [m.id for m in catalog.models if tenant.allowed_models is None or m.id in tenant.allowed_models]
