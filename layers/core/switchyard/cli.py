@@ -57,6 +57,21 @@ def _bench_failover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_load(args: argparse.Namespace) -> int:
+    from switchyard.bench import load
+
+    result = load.run(
+        Path(args.root),
+        clients=args.clients,
+        requests=args.requests,
+        repeat_share=args.repeat_share,
+        stream_share=args.stream_share,
+        workers=args.workers,
+    )
+    print(json.dumps(result) if args.json else load.render(result))
+    return 0
+
+
 def _bench_routing(args: argparse.Namespace) -> int:
     from switchyard.bench import routing
 
@@ -69,6 +84,28 @@ def _bench_routing(args: argparse.Namespace) -> int:
         raise InputError("two-model mode needs both --strong and --weak")
     result = routing.run_pool(Path(args.file), Path(args.train) if args.train else None, args.holdout_share)
     print(json.dumps(result) if args.json else routing.render_pool(result))
+    return 0
+
+
+def _prior_fit(args: argparse.Namespace) -> int:
+    from switchyard.learning import prior
+
+    command = " ".join(
+        ["switchyard prior fit", *args.files, "--out", args.out, "--min-n", f"{args.min_n:g}"]
+        + ["--holdout-share", f"{args.holdout_share:g}"]
+        + (["--uncosted-tier", str(args.uncosted_tier)] if args.uncosted_tier else [])
+        + [f"--exclude-source {x}" for x in args.exclude_source or []]
+    )
+    result = prior.run(
+        [Path(f) for f in args.files],
+        Path(args.out),
+        command,
+        min_n=args.min_n,
+        holdout_share=args.holdout_share,
+        uncosted_tier=args.uncosted_tier,
+        exclude_sources=args.exclude_source or [],
+    )
+    print(json.dumps(result) if args.json else prior.render(result))
     return 0
 
 
@@ -96,6 +133,27 @@ def _keys_create(args: argparse.Namespace) -> int:
     key = create_key(KeyStore(args.table or s.keys_table, client), args.tenant, args.allow_model or None)
     print(key)
     print("(shown once: only its hash is stored)", file=sys.stderr)
+    return 0
+
+
+def _budget_set(args: argparse.Namespace) -> int:
+    import boto3
+
+    from switchyard.settings import get_settings
+    from switchyard.stores.dynamodb import UsageStore
+
+    s = get_settings()
+    client = boto3.client(
+        "dynamodb", endpoint_url=args.endpoint_url or s.aws_endpoint_url, region_name=s.aws_region
+    )
+    values = {
+        "monthly_usd": args.monthly,
+        "hard_cap_usd": args.hard_cap,
+        "soft_start": args.soft_start,
+        "exponent": args.exponent,
+    }
+    UsageStore(args.table or s.usage_table, client).put_budget(args.tenant, values)
+    print(json.dumps({"tenant_id": args.tenant, **{k: v for k, v in values.items() if v is not None}}))
     return 0
 
 
@@ -139,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench.add_parser("cache", help="cache precision/recall on a paraphrase JSONL file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--threshold", type=float, help="also try an embedding-similarity level at this cosine")
+    p.add_argument("--threshold", type=float, help="semantic level cosine threshold (default 0.90)")
     p.set_defaults(func=_bench_cache)
 
     p = bench.add_parser("failover", help="success rate and failover latency with failing first choices")
@@ -148,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-share", type=float, default=0.2)
     p.add_argument("--root", default=".")
     p.set_defaults(func=_bench_failover)
+
+    p = bench.add_parser("load", help="concurrent chat completions against the app under uvicorn")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    p.add_argument("--requests", type=int, default=2000, help="total requests")
+    p.add_argument("--repeat-share", type=float, default=0.2, help="share of repeated prompts (cache)")
+    p.add_argument("--stream-share", type=float, default=0.0, help="share of streamed requests")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--root", default=".")
+    p.set_defaults(func=_bench_load)
 
     p = bench.add_parser(
         "routing", help="two-model routing benchmark (RouteLLM metrics) on a routing JSONL file"
@@ -164,6 +232,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="two-model mode: write the cost/quality curve to this PNG")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench_routing)
+
+    prior = sub.add_parser("prior", help="the confidence matrix's prior").add_subparsers(
+        dest="prior", required=True
+    )
+    p = prior.add_parser(
+        "fit", help="fit the prior (tier x task type) from routing JSONL files (docs/ROUTING.md, Prior)"
+    )
+    p.add_argument("files", nargs="+", help="routing JSONL files; tiers by cost from rows with costs_usd")
+    p.add_argument("--out", required=True, help="where to write the prior JSON")
+    p.add_argument("--min-n", type=float, default=30.0, help="prompts a cell needs to be derived (30)")
+    p.add_argument(
+        "--holdout-share",
+        type=float,
+        default=0.3,
+        help="leave out the rows `bench routing --train FILE` tests on (same id-hash split; 0 = all)",
+    )
+    p.add_argument(
+        "--uncosted-tier", type=int, choices=[1, 2, 3], help="tier for models without costs (default: skip)"
+    )
+    p.add_argument("--exclude-source", action="append", help="drop rows whose source starts with this")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_prior_fit)
 
     p = sub.add_parser("report", help="route your own prompts (no provider calls) and write a savings report")
     p.add_argument(
@@ -184,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="keys table (default: SWITCHYARD_KEYS_TABLE)")
     p.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL)")
     p.set_defaults(func=_keys_create)
+
+    budget = sub.add_parser("budget", help="tenant budgets").add_subparsers(dest="budget", required=True)
+    p = budget.add_parser("set", help="set a tenant's monthly budget and hard cap (USD), replacing the old")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--monthly", type=float, help="soft budget: routing shifts toward cost mode near it")
+    p.add_argument("--hard-cap", type=float, help="requests are refused (429) at this month-to-date spend")
+    p.add_argument("--soft-start", type=float, help="share of the budget where the shift starts (0.7)")
+    p.add_argument("--exponent", type=float, help="shape of the shift (1 = linear)")
+    p.add_argument("--table", help="usage table (default: SWITCHYARD_USAGE_TABLE)")
+    p.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL)")
+    p.set_defaults(func=_budget_set)
 
     local = sub.add_parser("local", help="run locally on DynamoDB Local").add_subparsers(
         dest="local", required=True

@@ -120,6 +120,7 @@ def run_pool(path: Path, train_path: Path | None, holdout_share: float = 0.3) ->
     file's own per-prompt scores and costs."""
     from switchyard.catalog import Catalog, ModelSpec, ProviderSpec
     from switchyard.classifier import classify_batch
+    from switchyard.learning.prior import cost_tiers
     from switchyard.learning.scoring import Observation, update
     from switchyard.routing import MODES, PRIOR, RouteInput, decide
     from switchyard.service.requests import estimate_tokens
@@ -146,8 +147,8 @@ def run_pool(path: Path, train_path: Path | None, holdout_share: float = 0.3) ->
         train_rows = []
 
     mean_cost = {m: float(np.mean([r["costs_usd"][m] for r in rows])) for m in models}
-    order = sorted(models, key=mean_cost.__getitem__)
-    tier = {m: 1 + (3 * i) // len(order) for i, m in enumerate(order)}
+    tier = cost_tiers(mean_cost)  # the prior's rule too
+    order = sorted(models, key=lambda m: (tier[m], mean_cost[m], m))
     catalog = Catalog(
         providers={"file": ProviderSpec(kind="openai")},
         models=[

@@ -1,19 +1,26 @@
 """The confidence matrix: learned quality in [0, 1] per (model, task type).
 
-Cells not learned yet fall back to the prior, a hand-set table by model tier documented in
-docs/ROUTING.md (the learning loop replaces it with posteriors fitted from feedback and
-routing data). Pure data; loading and refreshing live in ``switchyard.stores``.
+Cells not learned yet fall back to the prior, a table by model tier × task type documented
+in docs/ROUTING.md ("Prior"): ``prior.json`` next to this module, written by
+``switchyard prior fit`` from routing benchmark files; cells the benchmarks do not cover, and
+the whole table if the file is missing or malformed, keep the hand-set ``HAND_SET_PRIOR``.
+The learning loop replaces prior cells with posteriors fitted from feedback. Loading and
+refreshing the learned matrix live in ``switchyard.stores``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from switchyard.classifier.features import TASK_TYPES
 
-# Prior quality by tier and task type: what share of answers we expect users to accept.
-PRIOR_BY_TIER: dict[int, dict[str, float]] = {
+# Hand-set prior quality by tier and task type: what share of answers we expect users to
+# accept. The starting point of the fitted prior, and the fallback for cells it cannot set.
+HAND_SET_PRIOR: dict[int, dict[str, float]] = {
     1: {
         "coding": 0.55,
         "reasoning": 0.50,
@@ -36,6 +43,33 @@ PRIOR_BY_TIER: dict[int, dict[str, float]] = {
     },
     3: {t: 0.90 for t in TASK_TYPES},
 }
+PRIOR_FILE = Path(__file__).with_name("prior.json")
+
+
+def load_prior(path: Path = PRIOR_FILE) -> dict[int, dict[str, float]]:
+    """The prior table: ``HAND_SET_PRIOR`` with every valid cell of the fitted ``prior.json``
+    (``cells[tier][task].quality``) laid over it. A missing or unreadable file, or an invalid
+    cell, leaves the hand-set value."""
+    table = {t: dict(row) for t, row in HAND_SET_PRIOR.items()}
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        items = cells.items()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return table
+    for tier, row in items:
+        if not (str(tier).isdigit() and int(tier) in table and isinstance(row, dict)):
+            continue
+        for task, cell in row.items():
+            q = cell.get("quality") if isinstance(cell, dict) else None
+            if isinstance(q, bool) or not isinstance(q, int | float) or task not in TASK_TYPES:
+                continue
+            if math.isfinite(q) and 0.0 <= q <= 1.0:
+                table[int(tier)][task] = float(q)
+    return table
+
+
+# Prior quality by tier and task type, as routing uses it.
+PRIOR_BY_TIER: dict[int, dict[str, float]] = load_prior()
 
 
 @dataclass(frozen=True)
