@@ -154,7 +154,7 @@ def test_ttl_expiry_is_honoured(
     client: TestClient, provider_env: FakeUpstream, api_env, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     store = CacheStore(api_env.tables["CacheTable"], api_env.client)
-    store.put("t#k", {"body": "{}", "model": "gpt-4o-mini", "expires_at": 1000})
+    store.put_many({"t#k": {"body": "{}", "model": "gpt-4o-mini", "expires_at": 1000}})
     assert store.get_first(["t#x", "t#k"], now=999.0) is not None
     assert store.get_first(["t#k"], now=1000.5) is None
     monkeypatch.setenv("SWITCHYARD_CACHE_TTL_SECONDS", "1")

@@ -96,7 +96,7 @@ def test_cache_table_failing_is_a_counted_miss(
     # per request: the read failed (BatchGetItem) and the first write failed (PutItem)
     assert counted("cache_errors", before) == 2 * len(prompts)
     stats = proxy.stats(table)
-    assert stats["BatchGetItem"]["forwarded"] == 0 and stats["PutItem"]["forwarded"] == 0
+    assert stats["BatchGetItem"]["forwarded"] == 0 and stats["BatchWriteItem"]["forwarded"] == 0
     # the cache's client makes one attempt: a failing cache costs no backoff
     assert stats["BatchGetItem"][fault] == len(prompts)
     assert deps.ddb_cache_client().meta.config.retries["total_max_attempts"] == 1

@@ -47,7 +47,7 @@ class UsageSink(Protocol):
 
 class Cache(Protocol):
     def get_first(self, keys: list[str], now: float) -> tuple[str, dict[str, Any]] | None: ...
-    def put(self, key: str, entry: Mapping[str, Any]) -> None: ...
+    def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -315,13 +315,15 @@ class RouterService:
         probe = self._probe(request)
         sem_key = self._semantic_key(request, tenant, model_field, probe)
         try:
+            entries: dict[str, Mapping[str, Any]] = dict.fromkeys(
+                self._cache_keys(request, tenant, model_field), entry
+            )
+            if sem_key and probe is not None:
+                fields = semantic.entry_fields(sem_key, probe, expires_at)
+                fields.pop("ref")
+                entries[sem_key] = {**entry, **fields}
             with telemetry.span("cache_write"):
-                for key in self._cache_keys(request, tenant, model_field):
-                    self.cache.put(key, entry)
-                if sem_key and probe is not None:
-                    fields = semantic.entry_fields(sem_key, probe, expires_at)
-                    fields.pop("ref")
-                    self.cache.put(sem_key, {**entry, **fields})
+                self.cache.put_many(entries)  # one round trip for every level
         except StoreError as exc:
             telemetry.count("cache_errors")
             log.warning("cache write failed: %s", exc)

@@ -253,9 +253,17 @@ class CacheStore:
                 return k, found[k]
         return None
 
-    def put(self, key: str, entry: Mapping[str, Any]) -> None:
-        item = to_ddb({"cache_key": key, **entry})
-        _call("put cache", lambda: self.client.put_item(TableName=self.table, Item=item))
+    def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
+        """Several entries (one per key) in one BatchWriteItem round trip (at most 25).
+        Items DynamoDB leaves unprocessed (throttling) are reported as a StoreError."""
+        requests = [{"PutRequest": {"Item": to_ddb({"cache_key": k, **e})}} for k, e in entries.items()]
+        resp = _call(
+            "put cache", lambda: self.client.batch_write_item(RequestItems={self.table: requests[:25]})
+        )
+        if resp.get("UnprocessedItems"):
+            raise StoreError(
+                f"DynamoDB put cache left {len(resp['UnprocessedItems'].get(self.table, []))} items"
+            )
 
 
 class UsageStore:
