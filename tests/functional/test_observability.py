@@ -127,5 +127,9 @@ def test_rescore_reports_a_significant_quality_drop(api_env: Any, capsys: pytest
     assert found and found[0]["p_value"] < 0.01 and found[0]["votes"] == 30
     assert published["QualityRegressions"][0]["QualityRegressions"][0] >= 1.0
     assert published["QualityRegressions"][0]["service"] == "switchyard-rescore"
-    scores = [d for d in published["QualityScore"] if d.get("model") == "claude-3.5-sonnet"]
-    assert scores and scores[0]["task_type"] == "extraction" and scores[0]["QualityScore"][0] < 0.9
+    scores = {(d["model"], d["task_type"]): d["QualityScore"][0] for d in published["QualityScore"]}
+    from switchyard.catalog import load_catalog
+    from switchyard.classifier.features import TASK_TYPES
+
+    assert len(scores) == len(load_catalog().models) * len(TASK_TYPES)  # every cell, learned or prior
+    assert scores[("claude-3.5-sonnet", "extraction")] < 0.9

@@ -43,8 +43,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     finally:
         client.close()
-    for c in summary["changed"]:
-        telemetry.measure("QualityScore", c["after"], "None", model=c["model"], task_type=c["task_type"])
+    for model, row in summary["quality"].items():
+        for task, quality in row.items():
+            telemetry.measure("QualityScore", quality, "None", model=model, task_type=task)
     telemetry.measure("QualityRegressions", len(summary["regressions"]))
     telemetry.measure("FeedbackRead", summary["feedback_read"])
     observability.publish(metrics, SERVICE)

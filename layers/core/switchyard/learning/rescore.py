@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from switchyard.catalog import Catalog
+from switchyard.classifier.features import TASK_TYPES
 from switchyard.learning.regression import detect
 from switchyard.learning.scoring import Observation, update
 from switchyard.routing.matrix import PRIOR, ConfidenceMatrix
@@ -66,6 +67,7 @@ def run(
     for i in rated:  # after the matrix is written: a failed run counts these again next time
         feedback.mark_counted(str(i["tenant_request"]), str(i["rater"]), float(i["score"]))
     state.put(STATE, {"last_run": until, "last_version": new.version if changes else matrix.version})
+    current = new if changes else matrix
     summary = {
         "feedback_read": len(items),
         "version": new.version if changes else matrix.version,
@@ -81,6 +83,10 @@ def run(
             for c in changes
         ],
         "regressions": [r.as_dict() for r in regressions],
+        # every cell's quality after the run (learned or prior), for the per-cell metrics
+        "quality": {
+            m.id: {t: round(current.quality(m.id, m.tier, t), 4) for t in TASK_TYPES} for m in catalog.models
+        },
     }
     log.info(
         "rescore finished",
