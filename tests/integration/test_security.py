@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard import tenancy
+from switchyard.devtools.events import event
 from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.devtools.invoke import LambdaContext
 from switchyard.devtools.serve import serving
@@ -373,38 +374,7 @@ def test_chunked_body_is_not_buffered_past_the_limit(keys: dict[str, str], small
 
 def lambda_event(path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, as in events/*.json."""
-    return {
-        "version": "2.0",
-        "routeKey": "ANY /{proxy+}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "host": "abc123.execute-api.us-east-1.amazonaws.com",
-            "content-type": "application/json",
-            "authorization": f"Bearer {key}",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.10",
-                "userAgent": "pytest",
-            },
-            "requestId": f"evt-{uuid.uuid4().hex[:8]}",
-            "routeKey": "ANY /{proxy+}",
-            "stage": "$default",
-            "time": "30/Nov/2026:09:00:00 +0000",
-            "timeEpoch": 1796029200000,
-        },
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "isBase64Encoded": False,
-        "body": json.dumps(body),
-    }
+    return event("POST", path, body, {"authorization": f"Bearer {key}"})
 
 
 @pytest.fixture

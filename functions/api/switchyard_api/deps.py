@@ -47,8 +47,7 @@ def get_catalog() -> Catalog:
     return load_catalog(get_settings().catalog_path)
 
 
-@lru_cache(maxsize=1)
-def ddb_client() -> Any:
+def _dynamodb(attempts: int) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -56,25 +55,21 @@ def ddb_client() -> Any:
     cfg = Config(
         connect_timeout=s.ddb_timeout_seconds,
         read_timeout=s.ddb_timeout_seconds,
-        retries={"max_attempts": 2, "mode": "standard"},
+        retries={"total_max_attempts": attempts, "mode": "standard"},
     )
     return boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region, config=cfg)
+
+
+@lru_cache(maxsize=1)
+def ddb_client() -> Any:
+    return _dynamodb(attempts=3)
 
 
 @lru_cache(maxsize=1)
 def ddb_cache_client() -> Any:
     """For the response cache: one attempt, no retries. A slow or throttled cache is a miss,
     not seconds of backoff (the keys, matrix, log and usage keep the retrying client)."""
-    import boto3
-    from botocore.config import Config
-
-    s = get_settings()
-    cfg = Config(
-        connect_timeout=s.ddb_timeout_seconds,
-        read_timeout=s.ddb_timeout_seconds,
-        retries={"total_max_attempts": 1, "mode": "standard"},
-    )
-    return boto3.client("dynamodb", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region, config=cfg)
+    return _dynamodb(attempts=1)
 
 
 @lru_cache(maxsize=1)
