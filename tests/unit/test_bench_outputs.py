@@ -11,6 +11,16 @@ from switchyard.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
+TWO_MODEL = (
+    "bench",
+    "routing",
+    str(DATA / "routing_sample.jsonl"),
+    "--strong",
+    "strong-model",
+    "--weak",
+    "weak-model",
+)
+
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
     assert main(list(argv)) == 0
@@ -33,17 +43,7 @@ def test_bench_cache_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bench_routing_json(capsys: pytest.CaptureFixture[str]) -> None:
-    out = run_json(
-        capsys,
-        "bench",
-        "routing",
-        str(DATA / "routing_sample.jsonl"),
-        "--strong",
-        "strong-model",
-        "--weak",
-        "weak-model",
-        "--json",
-    )
+    out = run_json(capsys, *TWO_MODEL, "--json")
     assert {"strong_call_pct_at_95", "cpt50", "cpt80", "apgr", "n"} <= set(out)
     assert out["n"] == 6 and out["strong_quality"] == 5 / 6 and out["weak_quality"] == 3 / 6
     assert (
@@ -89,14 +89,6 @@ def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_bench_routing_plot(tmp_path: Path) -> None:
     png = tmp_path / "curve.png"
-    argv = [
-        "bench",
-        "routing",
-        str(DATA / "routing_sample.jsonl"),
-        "--strong",
-        "strong-model",
-        "--weak",
-        "weak-model",
-    ]
+    argv = list(TWO_MODEL)
     assert main([*argv, "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

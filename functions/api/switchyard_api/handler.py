@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
@@ -14,11 +12,7 @@ from switchyard import observability, telemetry
 from switchyard_api.app import app
 
 SERVICE = "switchyard-api"
-logger = Logger(service=SERVICE)
-# the core's module loggers write the same structured JSON lines as the handler's logger
-copy_config_to_registered_loggers(
-    source_logger=logger, include={"switchyard", "switchyard_api", "switchyard_rescore"}
-)
+logger = observability.logger(SERVICE)
 metrics = observability.metrics(SERVICE)
 tracer = observability.tracer(SERVICE)
 _asgi = Mangum(app, lifespan="off")

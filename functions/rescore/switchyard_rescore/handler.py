@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchyard import observability, telemetry
@@ -18,11 +16,7 @@ from switchyard.settings import get_settings
 from switchyard.stores.dynamodb import FeedbackStore, MatrixStore, StateStore
 
 SERVICE = "switchyard-rescore"
-logger = Logger(service=SERVICE)
-# the core's module loggers write the same structured JSON lines as the handler's logger
-copy_config_to_registered_loggers(
-    source_logger=logger, include={"switchyard", "switchyard_api", "switchyard_rescore"}
-)
+logger = observability.logger(SERVICE)
 metrics = observability.metrics(SERVICE)
 tracer = observability.tracer(SERVICE)
 

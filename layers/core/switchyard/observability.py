@@ -1,14 +1,25 @@
-"""Powertools glue for the Lambda handlers: publish ``telemetry`` points as CloudWatch
-metrics (EMF lines on stdout, no API calls) and route ``telemetry.span`` to X-Ray."""
+"""Powertools glue for the Lambda handlers: one structured logger, ``telemetry`` points
+published as CloudWatch metrics (EMF lines on stdout, no API calls), ``telemetry.span``
+routed to X-Ray."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from switchyard import telemetry
 
 NAMESPACE = "Switchyard"
+
+
+def logger(service: str) -> Logger:
+    """The handler's structured JSON logger; the core's module loggers write the same lines."""
+    out = Logger(service=service)
+    copy_config_to_registered_loggers(
+        source_logger=out, include={"switchyard", "switchyard_api", "switchyard_rescore"}
+    )
+    return out
 
 
 def tracer(service: str) -> Tracer:

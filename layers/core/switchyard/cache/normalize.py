@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from switchyard.cache.policy import exact_key
+from switchyard.cache.policy import context_key
 from switchyard.classifier.text import content_text
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:/]\d+)*", re.UNICODE)
@@ -64,12 +64,16 @@ def signature(text: str) -> Signature:
 def normalized_key(tenant_id: str, model_field: str, request: Mapping[str, Any]) -> str | None:
     """Key shared by requests whose context is identical and whose last user turn has the
     same signature; None when the last message is not a user turn or has no content words."""
+    return normalized_key_in(tenant_id, request, context_key(tenant_id, model_field, request))
+
+
+def normalized_key_in(tenant_id: str, request: Mapping[str, Any], context: str) -> str | None:
+    """``normalized_key`` with the context key (``policy.context_key``) already computed."""
     messages = list(request.get("messages", []))
     if not messages or messages[-1].get("role") != "user":
         return None
     sig = signature(content_text(messages[-1].get("content")))
     if not sig.terms:
         return None
-    context = exact_key(tenant_id, model_field, {**request, "messages": messages[:-1]})
     canonical = json.dumps([context, sig.terms, sig.numbers, sig.negated], separators=(",", ":"))
     return f"{tenant_id}#n#{hashlib.sha256(canonical.encode()).hexdigest()}"

@@ -54,6 +54,12 @@ def exact_key(tenant_id: str, model_field: str, request: Mapping[str, Any]) -> s
     return f"{tenant_id}#{digest}"
 
 
+def context_key(tenant_id: str, model_field: str, request: Mapping[str, Any]) -> str:
+    """The exact key of everything but the last message: what the normalised and semantic
+    levels require to be identical (system prompt, earlier turns, tools, sampling …)."""
+    return exact_key(tenant_id, model_field, {**request, "messages": list(request.get("messages", []))[:-1]})
+
+
 def readable(request: Mapping[str, Any], cache_control: str | None, max_temperature: float) -> bool:
     """May this request be answered from the cache?"""
     directives = {d.strip().lower() for d in (cache_control or "").split(",")}

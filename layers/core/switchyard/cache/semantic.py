@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from switchyard.cache.normalize import signature
-from switchyard.cache.policy import exact_key
+from switchyard.cache.policy import context_key
 from switchyard.classifier.text import content_text
 
 DIM = 256  # the classifier's embedding size
@@ -129,9 +129,12 @@ def probe(text: str, embedding: NDArray[np.floating[Any]]) -> Probe | None:
 def context_fingerprint(tenant_id: str, model_field: str, request: Mapping[str, Any]) -> str:
     """Hash of everything but the last message that changes the answer (system prompt,
     earlier turns, tools, tool choice, response format, sampling parameters, model field)."""
-    messages = list(request.get("messages", []))
-    ctx = exact_key(tenant_id, model_field, {**request, "messages": messages[:-1]})
-    return hashlib.sha256(ctx.encode()).hexdigest()[:32]
+    return fingerprint(context_key(tenant_id, model_field, request))
+
+
+def fingerprint(context: str) -> str:
+    """``context_fingerprint`` of an already computed ``policy.context_key``."""
+    return hashlib.sha256(context.encode()).hexdigest()[:32]
 
 
 @lru_cache(maxsize=1)
@@ -153,12 +156,17 @@ def terms_bucket(p: Probe) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
+def terms_key(tenant_id: str, fingerprint: str, p: Probe) -> str:
+    """Band ``t``, the canonical terms: every candidate the guard accepts shares it, so it is
+    the one key the app reads and writes (docs/CACHE.md)."""
+    return f"sem#{tenant_id}#{fingerprint}#t#{terms_bucket(p)}"
+
+
 def bucket_keys(tenant_id: str, fingerprint: str, p: Probe) -> list[str]:
-    """Keys an entry is written under and a query reads: BANDS LSH bands, then band ``t``
-    (the canonical terms: every candidate the guard accepts shares it)."""
+    """Keys an entry would be written under with LSH: BANDS bands, then band ``t``."""
     prefix = f"sem#{tenant_id}#{fingerprint}#"
     keys = [f"{prefix}{band}#{bucket:02x}" for band, bucket in enumerate(lsh_buckets(p.embedding))]
-    keys.append(f"{prefix}t#{terms_bucket(p)}")
+    keys.append(terms_key(tenant_id, fingerprint, p))
     return keys
 
 

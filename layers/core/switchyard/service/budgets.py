@@ -101,7 +101,3 @@ class BudgetTracker:
             entry = self._entries.get(tenant_id)
             if entry is not None:
                 entry.spent += cost_usd
-
-    def forget(self, tenant_id: str) -> None:
-        with self._lock:
-            self._entries.pop(tenant_id, None)

@@ -21,7 +21,7 @@ from switchyard import telemetry
 from switchyard.budget import BudgetState
 from switchyard.cache import policy as cache_policy
 from switchyard.cache import semantic
-from switchyard.cache.normalize import normalized_key
+from switchyard.cache.normalize import normalized_key_in
 from switchyard.catalog import Catalog
 from switchyard.classifier import Classification
 from switchyard.classifier.text import prompt_from_messages
@@ -197,9 +197,7 @@ class RouterService:
         ):
             return None
         start = time.perf_counter()
-        keys = self._cache_keys(request, tenant, model_field)
-        probe = self._probe(request)
-        sem_key = self._semantic_key(request, tenant, model_field, probe)
+        keys, sem_key, probe = self._cache_keys(request, tenant, model_field)
         try:
             with telemetry.span("cache"):
                 found = self.cache.get_first([*keys, *([sem_key] if sem_key else [])], self.clock())
@@ -257,14 +255,21 @@ class RouterService:
         self.record(request, tenant, result, usage)
         return result
 
-    @staticmethod
-    def _cache_keys(request: Mapping[str, Any], tenant: Tenant, model_field: str) -> list[str]:
-        """Exact key first, then the normalised one (same context, same content words)."""
-        keys = [cache_policy.exact_key(tenant.tenant_id, model_field, request)]
-        norm = normalized_key(tenant.tenant_id, model_field, request)
+    def _cache_keys(
+        self, request: Mapping[str, Any], tenant: Tenant, model_field: str
+    ) -> tuple[list[str], str | None, semantic.Probe | None]:
+        """The exact key, then the normalised one (same context, same content words); the
+        semantic key (the terms bucket: the LSH bands would add items, not hits) and its
+        probe. The context is hashed once for both."""
+        t = tenant.tenant_id
+        keys = [cache_policy.exact_key(t, model_field, request)]
+        context = cache_policy.context_key(t, model_field, request)
+        norm = normalized_key_in(t, request, context)
         if norm is not None:
             keys.append(norm)
-        return keys
+        probe = self._probe(request)
+        sem_key = semantic.terms_key(t, semantic.fingerprint(context), probe) if probe else None
+        return keys, sem_key, probe
 
     def _probe(self, request: Mapping[str, Any]) -> semantic.Probe | None:
         text = semantic.last_user_text(request)
@@ -272,17 +277,6 @@ class RouterService:
             return None
         with telemetry.span("classify"):
             return semantic.probe(text, self.classify(text).embedding)
-
-    @staticmethod
-    def _semantic_key(
-        request: Mapping[str, Any], tenant: Tenant, model_field: str, probe: semantic.Probe | None
-    ) -> str | None:
-        """The one semantic key read and written: every candidate the guard can accept shares
-        the terms bucket, so the LSH bands would add items, not hits (docs/CACHE.md)."""
-        if probe is None:
-            return None
-        fingerprint = semantic.context_fingerprint(tenant.tenant_id, model_field, request)
-        return semantic.bucket_keys(tenant.tenant_id, fingerprint, probe)[-1]
 
     def to_cache(
         self,
@@ -312,12 +306,9 @@ class RouterService:
             "created_at": int(now),
             "expires_at": expires_at,
         }
-        probe = self._probe(request)
-        sem_key = self._semantic_key(request, tenant, model_field, probe)
+        keys, sem_key, probe = self._cache_keys(request, tenant, model_field)
         try:
-            entries: dict[str, Mapping[str, Any]] = dict.fromkeys(
-                self._cache_keys(request, tenant, model_field), entry
-            )
+            entries: dict[str, Mapping[str, Any]] = dict.fromkeys(keys, entry)
             if sem_key and probe is not None:
                 fields = semantic.entry_fields(sem_key, probe, expires_at)
                 fields.pop("ref")
