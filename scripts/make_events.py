@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.events import event
+from switchyard_tools.devtools.events import event
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 OUT = Path(__file__).resolve().parent.parent / "events"
 

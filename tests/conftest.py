@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.dynamodb_local import DynamoDBLocal, create_tables, local_environment
-from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.stores.dynamodb import KeyStore
 from switchyard.tenancy import create_key
+from switchyard_tools.devtools.dynamodb_local import DynamoDBLocal, create_tables, local_environment
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from tests_support import ROOT, TEMPLATE, provider_env_names
 
 PROVIDER_ENV = provider_env_names()

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard import telemetry
-from switchyard.cli import LOCAL_TEST_KEY
 from switchyard_api import deps
 from switchyard_api.app import create_app
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
 MSG = [{"role": "user", "content": "hello there"}]

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard.catalog import load_catalog
-from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.stores.dynamodb import KeyStore, UsageStore
 from switchyard.tenancy import create_key
 from switchyard_api import deps
 from switchyard_api.app import create_app
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
 
 CATALOG = load_catalog()
 PROMPTS = [

@@ -8,12 +8,14 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.fake_upstream import FakeUpstream
+from switchyard.settings import get_settings
 from switchyard.stores.dynamodb import CacheStore, KeyStore
 from switchyard.tenancy import create_key
 from switchyard_api import deps
 from switchyard_api.app import create_app
+from switchyard_api.container import build_container
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
 
@@ -157,12 +159,19 @@ def test_ttl_expiry_is_honoured(
     store.put_many({"t#k": {"body": "{}", "model": "gpt-4o-mini", "expires_at": 1000}})
     assert store.get_first(["t#x", "t#k"], now=999.0) is not None
     assert store.get_first(["t#k"], now=1000.5) is None
-    monkeypatch.setenv("SWITCHYARD_CACHE_TTL_SECONDS", "1")
+    monkeypatch.setenv("SWITCHYARD_CACHE_TTL_SECONDS", "60")
     monkeypatch.setenv("SWITCHYARD_CACHE_TTL_BY_TASK", "{}")
     deps.reset()
-    fresh = TestClient(create_app())
+    # the container on an injected clock, through the app's dependency overrides: no sleeping
+    now = [time.time()]
+    container = build_container(get_settings(), clock=lambda: now[0])
+    app = create_app()
+    app.dependency_overrides[deps.container] = lambda: container
+    fresh = TestClient(app)
     q = unique("What is the capital of Peru?")
-    ask(fresh, q)
-    assert ask(fresh, q).headers["x-switchyard-cache"] == "hit"
-    time.sleep(2.1)
     assert ask(fresh, q).headers["x-switchyard-cache"] == "miss"
+    now[0] += 59.0
+    assert ask(fresh, q).headers["x-switchyard-cache"] == "hit"
+    now[0] += 2.0  # past the entry's expiry (rounded up to the second)
+    assert ask(fresh, q).headers["x-switchyard-cache"] == "miss"
+    container.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from switchyard.devtools.invoke import invoke
+from switchyard_tools.devtools.invoke import invoke
 from tests_support import EVENTS, TEMPLATE
 
 EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if "routeKey" in json.loads(p.read_text()))

@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard.catalog import load_catalog
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.fake_upstream import FakeUpstream
-from switchyard.devtools.invoke import invoke
 from switchyard.stores.dynamodb import KeyStore
 from switchyard.tenancy import create_key
 from switchyard_api import deps
 from switchyard_api.app import create_app
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.invoke import invoke
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from tests_support import EVENTS, TEMPLATE
 
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools import template
-from switchyard.devtools.events import event
-from switchyard.devtools.fake_upstream import FakeUpstream
-from switchyard.devtools.invoke import invoke
 from switchyard.stores.dynamodb import FeedbackStore, MatrixStore
 from switchyard_api import deps
+from switchyard_tools.devtools import template
+from switchyard_tools.devtools.events import event
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.invoke import invoke
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from tests_support import EVENTS, TEMPLATE
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from switchyard.devtools.fake_upstream import FakeUpstream
-from switchyard.devtools.serve import serving
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.serve import serving
 
 
 @pytest.fixture

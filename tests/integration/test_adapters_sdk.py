@@ -8,8 +8,8 @@ import json
 import openai
 import pytest
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 pytestmark = pytest.mark.integration
 TOOLS = [

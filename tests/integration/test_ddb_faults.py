@@ -16,13 +16,13 @@ from httpx import Response
 from switchyard import telemetry
 from switchyard.catalog import load_catalog
 from switchyard.classifier.features import TASK_TYPES
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.ddb_faults import DynamoDBFaults, Fault
-from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.routing.matrix import PRIOR
-from switchyard.stores.dynamodb import MatrixStore
+from switchyard.stores.dynamodb import CacheStore, MatrixStore
 from switchyard_api import deps
 from switchyard_api.app import create_app
+from switchyard_tools.devtools.ddb_faults import DynamoDBFaults, Fault
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 pytestmark = pytest.mark.integration
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
@@ -75,7 +75,7 @@ def unique(text: str) -> str:
 
 def attempts_per_call() -> int:
     """Attempts botocore makes per DynamoDB call with the app's retry config."""
-    return int(deps.ddb_client().meta.config.retries["total_max_attempts"])
+    return int(deps.get_container().dynamodb.meta.config.retries["total_max_attempts"])
 
 
 # ---- (1) the cache table throttled or unavailable: a miss, counted
@@ -99,7 +99,7 @@ def test_cache_table_failing_is_a_counted_miss(
     assert stats["BatchGetItem"]["forwarded"] == 0 and stats["BatchWriteItem"]["forwarded"] == 0
     # the cache's client makes one attempt: a failing cache costs no backoff
     assert stats["BatchGetItem"][fault] == len(prompts)
-    assert deps.ddb_cache_client().meta.config.retries["total_max_attempts"] == 1
+    assert deps.get_container().dynamodb_cache.meta.config.retries["total_max_attempts"] == 1
     # nothing was stored: with the table back, the same prompt is a miss once, then a hit
     proxy.clear()
     assert ask(client, prompts[0]).headers["x-switchyard-cache"] == "miss"
@@ -187,7 +187,7 @@ def test_request_log_throttled_half_the_time(client: TestClient, proxy: DynamoDB
 def test_verified_key_works_while_keys_table_unavailable(
     client: TestClient, proxy: DynamoDBFaults, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deps, "AUTH_CACHE_SECONDS", 0.0)  # every request reads its key
+    deps.get_container().auth.ttl_seconds = 0.0  # every request reads its key
     assert ask(client, unique("What is 2 + 2?"), {"cache-control": "no-store"}).status_code == 200
     proxy.set(table=stack.tables["KeysTable"], fault="unavailable")
     before = telemetry.snapshot()
@@ -258,11 +258,11 @@ def test_budget_read_failure_is_retried_after_the_interval_not_per_request(
 def test_reset_forgets_the_cache_store(
     provider_env: FakeUpstream, proxy: DynamoDBFaults, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deps.cache_store()  # built on the session's DynamoDB Local
+    deps.get_container()  # built on the session's DynamoDB Local
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
     deps.reset()
     try:
-        store = deps.cache_store()
-        assert store is not None and store.client.meta.endpoint_url == proxy.endpoint
+        store = deps.get_container().service.cache.store
+        assert isinstance(store, CacheStore) and store.client.meta.endpoint_url == proxy.endpoint
     finally:
         fresh_deps()

@@ -9,10 +9,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard_api import deps
 from switchyard_api.app import create_app
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 pytestmark = pytest.mark.integration
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}", "cache-control": "no-store"}

@@ -7,9 +7,9 @@ import httpx
 import openai
 import pytest
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.fake_upstream import FakeUpstream
 from switchyard.stores.dynamodb import RequestLog
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 pytestmark = pytest.mark.integration
 

@@ -20,15 +20,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard import tenancy
-from switchyard.devtools.events import event
-from switchyard.devtools.fake_upstream import FakeUpstream
-from switchyard.devtools.invoke import LambdaContext
-from switchyard.devtools.serve import serving
 from switchyard.stores.dynamodb import KeyStore, RequestLog, from_ddb
 from switchyard.tenancy import create_key
 from switchyard_api import deps
 from switchyard_api.app import create_app
 from switchyard_api.handler import handler
+from switchyard_tools.devtools.events import event
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.invoke import LambdaContext
+from switchyard_tools.devtools.serve import serving
 
 pytestmark = pytest.mark.integration
 Stack = Any  # tests/conftest.py's Stack: DynamoDB Local's client and table names

@@ -9,10 +9,10 @@ import uuid
 import openai
 import pytest
 
-from switchyard.cli import LOCAL_TEST_KEY
-from switchyard.devtools.events import event
-from switchyard.devtools.fake_upstream import FakeUpstream
-from switchyard.devtools.invoke import LambdaContext, load_handler
+from switchyard_tools.devtools.events import event
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.invoke import LambdaContext, load_handler
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from tests_support import TEMPLATE
 
 pytestmark = pytest.mark.integration

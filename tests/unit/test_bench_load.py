@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchyard.bench.load import TEMPLATES, Outcome, build_plan, summarize
+from switchyard_tools.bench.load import TEMPLATES, Outcome, build_plan, summarize
 
 
 def test_plan_is_deterministic_and_covers_every_task_type() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from switchyard.classifier.features import TASK_TYPES
-from switchyard.cli import main
-from switchyard.learning.prior import Row, cost_tiers, fit, observations
 from switchyard.learning.scoring import PRIOR_STRENGTH
 from switchyard.routing import matrix
-from switchyard.routing.matrix import HAND_SET_PRIOR, PRIOR_BY_TIER, load_prior
+from switchyard.routing.matrix import HAND_SET_PRIOR, load_prior, prior_by_tier
+from switchyard_tools.cli import main
+from switchyard_tools.prior import Row, cost_tiers, fit, observations
 
 TIERS = {"small-a": 1, "small-b": 1, "big": 3}
 
@@ -124,7 +124,7 @@ def test_shipped_prior_is_the_one_routing_uses() -> None:
     for tier, row in shipped["cells"].items():
         assert set(row) == set(TASK_TYPES)
         for task, cell in row.items():
-            assert PRIOR_BY_TIER[int(tier)][task] == cell["quality"]
+            assert prior_by_tier()[int(tier)][task] == cell["quality"]
             assert cell["derived"] == (cell["n"] >= shipped["min_n"])
             if not cell["derived"]:
                 assert cell["quality"] == HAND_SET_PRIOR[int(tier)][task]

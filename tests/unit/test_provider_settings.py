@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from switchyard.catalog import load_catalog
+from switchyard.providers.factory import build_providers
 from switchyard.settings import Settings
-from switchyard_api import deps
 from tests_support import provider_env_names
 
 
@@ -32,7 +32,7 @@ def providers(
 
         monkeypatch.setattr(parameters, "get_secret", fake_get_secret)
     with httpx.Client() as client:
-        return set(deps.build_providers(Settings(), load_catalog(), client))
+        return set(build_providers(Settings(), load_catalog(), client))
 
 
 def test_environment_configures_providers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from switchyard.cli import main
+from switchyard_tools.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -14,9 +14,12 @@ from switchyard.errors import (
     AuthError,
     BudgetExceededError,
     InputError,
+    ModelNotAllowedError,
+    ModelNotFoundError,
     NoProviderError,
     NoRouteError,
     ProviderError,
+    RequestTooLargeError,
     StoreError,
     SwitchyardError,
 )
@@ -45,14 +48,23 @@ def error_body(message: str, type_: str, code: str | None, param: str | None = N
     return {"error": {"message": message, "type": type_, "code": code, "param": param}}
 
 
+# The HTTP status of each InputError subclass (most specific first); any other: 400.
+INPUT_STATUS: tuple[tuple[type[InputError], int], ...] = (
+    (ModelNotFoundError, 404),
+    (ModelNotAllowedError, 403),
+    (RequestTooLargeError, 413),
+)
+
+
+def _input_status(exc: InputError) -> int:
+    return next((status for cls, status in INPUT_STATUS if isinstance(exc, cls)), 400)
+
+
 def to_api_error(exc: SwitchyardError) -> ApiError:
     if isinstance(exc, AuthError):
         return ApiError(401, str(exc), "invalid_request_error", "invalid_api_key")
     if isinstance(exc, InputError):
-        status = 404 if exc.code == "model_not_found" else 413 if exc.code == "request_too_large" else 400
-        if exc.code == "model_not_allowed":
-            status = 403
-        return ApiError(status, str(exc), "invalid_request_error", exc.code, exc.param)
+        return ApiError(_input_status(exc), str(exc), "invalid_request_error", exc.code, exc.param)
     if isinstance(exc, BudgetExceededError):
         return ApiError(429, str(exc), "insufficient_quota", "budget_exceeded")
     if isinstance(exc, StoreError):  # only where no degraded answer is possible (e.g. an unknown key)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from switchyard import observability, telemetry
+from switchyard_api import deps
 from switchyard_api.app import app
 
 SERVICE = "switchyard-api"
@@ -16,6 +17,9 @@ logger = observability.logger(SERVICE)
 metrics = observability.metrics(SERVICE)
 tracer = observability.tracer(SERVICE)
 _asgi = Mangum(app, lifespan="off")
+# Init, not the first request: the settings, catalog, model and clients (a ConfigError here
+# fails the init, visibly, instead of every request).
+deps.get_container()
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from switchyard.routing.policy import MODES
+from switchyard.routing.modes import MODES
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 

@@ -3,7 +3,10 @@
 SwitchyardError
 ├── ConfigError          settings, catalog or model files are missing or invalid
 ├── ModelError           the bundled classifier cannot be loaded or run
-├── InputError           a request the router cannot accept (maps to 4xx)
+├── InputError           a request the router cannot accept (400)
+│   ├── ModelNotFoundError    the model field names no catalog model (404)
+│   ├── ModelNotAllowedError  the API key may not use the model it names (403)
+│   └── RequestTooLargeError  the body is over the size limit (413)
 ├── AuthError            missing or unknown API key (401)
 ├── BudgetExceededError  the tenant's spend reached its hard cap (429)
 ├── StoreError           DynamoDB (or another store) failed
@@ -28,10 +31,27 @@ class ModelError(SwitchyardError):
 
 
 class InputError(SwitchyardError):
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_request") -> None:
+    """A client mistake; ``code`` and ``param`` become the OpenAI error's fields. The HTTP
+    status follows the subclass (the API maps it in one place), never the code string."""
+
+    default_code = "invalid_request"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.param = param
-        self.code = code
+        self.code = code or self.default_code
+
+
+class ModelNotFoundError(InputError):
+    default_code = "model_not_found"
+
+
+class ModelNotAllowedError(InputError):
+    default_code = "model_not_allowed"
+
+
+class RequestTooLargeError(InputError):
+    default_code = "request_too_large"
 
 
 class AuthError(SwitchyardError):

@@ -10,8 +10,11 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from switchyard.errors import ConfigError
+from switchyard.routing.modes import RoutingMode
 
 
 class Settings(BaseSettings):
@@ -36,7 +39,7 @@ class Settings(BaseSettings):
     # Routing
     catalog_path: Path | None = None  # default: the catalog bundled in the package
     baseline_model: str = "gpt-4o"
-    default_mode: str = "auto"
+    default_mode: RoutingMode = "auto"
     matrix_refresh_seconds: float = 60.0
 
     # Response cache
@@ -76,6 +79,18 @@ class Settings(BaseSettings):
         return value or None
 
 
+def load_settings() -> Settings:
+    """The settings from the environment, or a ConfigError that names each bad variable
+    (a process fails at start, not on every request)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SWITCHYARD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from switchyard.errors import InputError, NoProviderError
+from switchyard.errors import InputError, ModelNotAllowedError, NoProviderError
 from switchyard.service import streaming
-from switchyard.service.router import CompletionResult, RouteResult, RouterService, parse_model_field
-from switchyard.settings import get_settings
-from switchyard.tenancy import Tenant
-from switchyard_api import deps, openapi
+from switchyard.service.requests import ChatRequest, parse_model_field, routing_mode
+from switchyard.service.results import CompletionResult, RouteResult
+from switchyard.service.router import RouterService
+from switchyard_api import openapi
+from switchyard_api.concurrency import blocking
+from switchyard_api.deps import ContainerDep, JsonBody, TenantDep
 from switchyard_api.errors import ApiError, error_body
 from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest
 
@@ -58,32 +60,21 @@ def _route_info(routed: RouteResult) -> dict[str, Any]:
     }
 
 
-def _route(
-    service: RouterService, request: dict[str, Any], tenant: Tenant, model: str | None, mode: str | None
-) -> RouteResult:
-    s = get_settings()
-    routing_mode, pinned = parse_model_field(model, mode or s.default_mode, service.catalog)
-    if pinned and tenant.allowed_models is not None and pinned not in tenant.allowed_models:
-        raise InputError(
-            f"model '{pinned}' is not allowed for this API key", param="model", code="model_not_allowed"
-        )
-    # Called through the thread pool: a stale matrix or budget is read from DynamoDB here.
-    return service.route(request, tenant, routing_mode, pinned)
+def _route(c: ContainerDep, req: ChatRequest, model: str | None, mode: str | None) -> RouteResult:
+    """Called through the thread pool: a stale matrix or budget is read from DynamoDB here."""
+    default = routing_mode(mode) if mode else c.settings.default_mode
+    mode_, pinned = parse_model_field(model, default, c.catalog)
+    allowed = req.tenant.allowed_models
+    if pinned and allowed is not None and pinned not in allowed:
+        raise ModelNotAllowedError(f"model '{pinned}' is not allowed for this API key", param="model")
+    return c.service.route(req, mode_, pinned)
 
 
 async def _complete(
-    http: Request,
-    service: RouterService,
-    request: dict[str, Any],
-    routed: RouteResult,
-    tenant: Tenant,
-    model_field: str,
-    cache_control: str | None,
+    http: Request, service: RouterService, req: ChatRequest, routed: RouteResult
 ) -> CompletionResult:
     try:
-        return await deps.blocking(
-            http, service.complete, request, routed, tenant, model_field, cache_control
-        )
+        return await blocking(http, service.complete, req, routed)
     except NoProviderError as exc:
         raise _no_provider(exc, routed) from exc
 
@@ -104,39 +95,32 @@ def _no_provider(exc: NoProviderError, routed: RouteResult) -> ApiError:
     openapi_extra=openapi.json_request(ChatCompletionRequest),
     responses=openapi.responses(*openapi.UPSTREAM, ok=openapi.COMPLETION, stream=True),
 )
-async def chat_completions(request: Request) -> Response:
-    tenant = await deps.tenant_of(request)
-    body = await deps.json_body(request)
-    req = _validate(ChatCompletionRequest, body)
-    payload = req.model_dump(exclude_none=True)
-    service = deps.router_service()
-    model_field = f"{req.model}|{req.routing_mode or ''}"
-    cache_control = request.headers.get("cache-control")
-    hit = await deps.blocking(request, service.from_cache, payload, tenant, model_field, cache_control)
+async def chat_completions(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> Response:
+    parsed = _validate(ChatCompletionRequest, body)
+    payload = parsed.model_dump(exclude_none=True)
+    req = ChatRequest(
+        payload, tenant, f"{parsed.model}|{parsed.routing_mode or ''}", request.headers.get("cache-control")
+    )
+    service = c.service
+    hit = await blocking(request, service.from_cache, req)
     if hit is not None:
-        if req.stream:
+        if parsed.stream:
             return StreamingResponse(streaming.replay(hit, payload), media_type=SSE, headers=_headers(hit))
         return JSONResponse(hit.body, headers=_headers(hit))
-    routed = await deps.blocking(request, _route, service, payload, tenant, req.model, req.routing_mode)
-    if req.stream:
-        return await _stream(request, service, payload, routed, tenant, model_field, cache_control)
-    result = await _complete(request, service, payload, routed, tenant, model_field, cache_control)
+    routed = await blocking(request, _route, c, req, parsed.model, parsed.routing_mode)
+    if parsed.stream:
+        return await _stream(request, service, req, routed)
+    result = await _complete(request, service, req, routed)
     return JSONResponse(result.body, headers=_headers(result))
 
 
 async def _stream(
-    http: Request,
-    service: RouterService,
-    payload: dict[str, Any],
-    routed: RouteResult,
-    tenant: Tenant,
-    model_field: str,
-    cache_control: str | None,
+    http: Request, service: RouterService, req: ChatRequest, routed: RouteResult
 ) -> StreamingResponse:
     """Failover happens before the response starts; then the events flow as they arrive
     (under uvicorn) or are collected into one SSE body (Lambda behind Mangum)."""
     try:
-        opened = await deps.blocking(http, streaming.open_stream, service, payload, routed)
+        opened = await blocking(http, streaming.open_stream, service, req, routed)
     except NoProviderError as exc:
         raise _no_provider(exc, routed) from exc
     d = routed.decision
@@ -145,11 +129,10 @@ async def _stream(
         "x-switchyard-model": opened.model,
         "x-switchyard-task": d.task_type,
         "x-switchyard-complexity": f"{d.complexity:.2f}",
-        "x-switchyard-cache": service.cache_state(payload, cache_control),
+        "x-switchyard-cache": service.cache.state(req),
         "cache-control": "no-cache",
     }
-    events = streaming.sse(service, opened, payload, tenant, model_field, cache_control)
-    return StreamingResponse(events, media_type=SSE, headers=headers)
+    return StreamingResponse(streaming.sse(service, opened, req), media_type=SSE, headers=headers)
 
 
 @router.post(
@@ -157,21 +140,21 @@ async def _stream(
     openapi_extra=openapi.json_request(DispatchRequest),
     responses=openapi.responses(*openapi.UPSTREAM, ok=openapi.DISPATCH),
 )
-async def dispatch(request: Request) -> JSONResponse:
-    tenant = await deps.tenant_of(request)
-    req = _validate(DispatchRequest, await deps.json_body(request))
-    payload = req.model_dump(exclude_none=True)
-    service = deps.router_service()
-    model_field = f"dispatch|{req.routing_mode or ''}"
-    cache_control = request.headers.get("cache-control")
-    hit = await deps.blocking(request, service.from_cache, payload, tenant, model_field, cache_control)
+async def dispatch(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> JSONResponse:
+    parsed = _validate(DispatchRequest, body)
+    payload = parsed.model_dump(exclude_none=True)
+    req = ChatRequest(
+        payload, tenant, f"dispatch|{parsed.routing_mode or ''}", request.headers.get("cache-control")
+    )
+    service = c.service
+    hit = await blocking(request, service.from_cache, req)
     if hit is not None:
         return JSONResponse(
             {"completion": hit.body, "decision": hit.route.decision.as_dict(), "router": hit.router_info()},
             headers=_headers(hit),
         )
-    routed = await deps.blocking(request, _route, service, payload, tenant, None, req.routing_mode)
-    result = await _complete(request, service, payload, routed, tenant, model_field, cache_control)
+    routed = await blocking(request, _route, c, req, None, parsed.routing_mode)
+    result = await _complete(request, service, req, routed)
     return JSONResponse(
         {"completion": result.body, "decision": routed.decision.as_dict(), "router": result.router_info()},
         headers=_headers(result),
@@ -183,13 +166,10 @@ async def dispatch(request: Request) -> JSONResponse:
     openapi_extra=openapi.json_request(RouteRequest),
     responses=openapi.responses(*openapi.ROUTING, ok=openapi.ROUTE),
 )
-async def route(request: Request) -> JSONResponse:
-    tenant = await deps.tenant_of(request)
-    req = _validate(RouteRequest, await deps.json_body(request))
-    payload = req.model_dump(exclude_none=True)
-    routed = await deps.blocking(
-        request, _route, deps.router_service(), payload, tenant, req.model, req.routing_mode
-    )
+async def route(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> JSONResponse:
+    parsed = _validate(RouteRequest, body)
+    req = ChatRequest(parsed.model_dump(exclude_none=True), tenant)
+    routed = await blocking(request, _route, c, req, parsed.model, parsed.routing_mode)
     return JSONResponse(_route_info(routed), headers={"x-switchyard-request-id": routed.request_id})
 
 

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from switchyard.errors import InputError
 from switchyard.learning.feedback import FeedbackIn
-from switchyard_api import deps, openapi
+from switchyard_api import openapi
+from switchyard_api.concurrency import blocking
+from switchyard_api.deps import ContainerDep, JsonBody, TenantDep
 from switchyard_api.errors import ApiError
 
 router = APIRouter()
@@ -21,16 +23,15 @@ router = APIRouter()
     openapi_extra=openapi.json_request(FeedbackIn),
     responses=openapi.responses(*openapi.BODY, 404, ok=openapi.FEEDBACK),
 )
-async def feedback(request: Request) -> JSONResponse:
-    tenant = await deps.tenant_of(request)
+async def feedback(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> JSONResponse:
     try:
-        fb = FeedbackIn.model_validate(await deps.json_body(request))
+        fb = FeedbackIn.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise InputError(f"{loc}: {first['msg']}" if loc else first["msg"], param=loc or None) from exc
     # Only the caller's own tenant partition is read: another tenant's request id is "not found".
-    logged = await deps.blocking(request, deps.request_log().get, tenant.tenant_id, fb.request_id)
+    logged = await blocking(request, c.request_log.get, tenant.tenant_id, fb.request_id)
     if logged is None:
         raise ApiError(
             404,
@@ -51,7 +52,7 @@ async def feedback(request: Request) -> JSONResponse:
         "ts": now.isoformat(timespec="milliseconds"),
         "day": now.date().isoformat(),
     }
-    await deps.blocking(request, deps.feedback_store().put, item)
+    await blocking(request, c.feedback.put, item)
     return JSONResponse(
         {
             "object": "feedback",

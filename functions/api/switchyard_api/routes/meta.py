@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from switchyard_api import deps, openapi
+from switchyard_api import openapi
+from switchyard_api.deps import ContainerDep, TenantDep
 
 router = APIRouter()
 CREATED = 1_730_000_000  # fixed: catalog entries have no creation time
 
 
 @router.get("/v1/models", responses=openapi.responses(*openapi.AUTHED, ok=openapi.MODEL_LIST))
-async def list_models(request: Request) -> dict[str, Any]:
-    tenant = await deps.tenant_of(request)
-    catalog = deps.get_catalog()
+async def list_models(tenant: TenantDep, c: ContainerDep) -> dict[str, Any]:
+    catalog = c.catalog
     ids = ["auto", "router:auto", "router:cost", "router:speed", "router:quality"]
     ids += [m.id for m in catalog.models if tenant.allowed_models is None or m.id in tenant.allowed_models]
     return {

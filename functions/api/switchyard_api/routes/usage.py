@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from switchyard import usage
-from switchyard_api import deps, openapi
+from switchyard_api import openapi
+from switchyard_api.concurrency import blocking
+from switchyard_api.deps import ContainerDep, TenantDep
 
 router = APIRouter()
 
@@ -18,15 +20,14 @@ router = APIRouter()
 @router.get("/v1/usage", responses=openapi.responses(400, *openapi.AUTHED))
 async def get_usage(
     request: Request,
+    tenant: TenantDep,
+    c: ContainerDep,
     start: str | None = Query(None, description="first day, YYYY-MM-DD (default: the 1st of this month)"),
     end: str | None = Query(None, description="last day, YYYY-MM-DD (default: today, UTC)"),
 ) -> dict[str, Any]:
-    tenant = await deps.tenant_of(request)
-    first, last = usage.period(start, end, datetime.now(UTC).date())
-    items = await deps.blocking(
-        request, deps.usage_store().days, tenant.tenant_id, first.isoformat(), last.isoformat()
-    )
-    budget, state = await deps.blocking(request, deps.budget_tracker().state, tenant.tenant_id)
+    first, last = usage.period(start, end, datetime.fromtimestamp(c.service.clock(), UTC).date())
+    items = await blocking(request, c.usage.days, tenant.tenant_id, first.isoformat(), last.isoformat())
+    budget, state = await blocking(request, c.budgets.state, tenant.tenant_id)
     return {
         "object": "usage",
         "tenant_id": tenant.tenant_id,

@@ -123,7 +123,7 @@ def probe(text: str, embedding: NDArray[np.floating[Any]]) -> Probe | None:
     norm = float(np.linalg.norm(e))
     if norm == 0.0:
         return None
-    return Probe(terms, numbers, negated, e / norm)
+    return Probe(terms, numbers, negated, (e / np.float32(norm)).astype(np.float32))
 
 
 def context_fingerprint(tenant_id: str, model_field: str, request: Mapping[str, Any]) -> str:

@@ -27,7 +27,6 @@ from switchyard.providers.base import (
     add_turn,
     completion,
     json_mode,
-    retry_after_seconds,
     tool_calls,
 )
 
@@ -166,19 +165,6 @@ class AnthropicProvider(HttpProvider):
             h["x-api-key"] = self.api_key
         return h
 
-    def _raise(self, resp: httpx.Response, model: ModelSpec) -> None:
-        try:
-            err = resp.json().get("error", {})
-            msg = str(err.get("message", "")) if isinstance(err, dict) else str(err)
-        except ValueError:
-            msg = resp.text[:300]
-        raise ProviderError(
-            f"{self.name} answered {resp.status_code}: {msg[:300]}",
-            status=resp.status_code,
-            model=model.id,
-            retry_after=retry_after_seconds(resp.headers.get("retry-after")),
-        )
-
     def complete(
         self, model: ModelSpec, request: Mapping[str, Any], timeout: float | None = None
     ) -> ProviderResponse:
@@ -191,8 +177,7 @@ class AnthropicProvider(HttpProvider):
             )
         except httpx.HTTPError as exc:
             raise ProviderError(f"{self.name}: {type(exc).__name__}", model=model.id) from exc
-        if resp.status_code >= 400:
-            self._raise(resp, model)
+        self._raise_for_status(resp, model)
         try:
             body = from_anthropic(model.id, resp.json(), "{" if json_mode(request) else "")
         except (ValueError, AttributeError, TypeError) as exc:
@@ -213,7 +198,7 @@ class AnthropicProvider(HttpProvider):
             ) as resp:
                 if resp.status_code >= 400:
                     resp.read()
-                    self._raise(resp, model)
+                    self._raise_for_status(resp, model)
                 prefix = "{" if json_mode(request) else ""
                 yield from StreamTranslator(model.id, prefix).events(resp.iter_lines())
         except httpx.HTTPError as exc:

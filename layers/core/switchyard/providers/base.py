@@ -8,7 +8,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
+
 from switchyard.catalog import ModelSpec
+from switchyard.errors import ProviderError
 
 # Request fields passed through to OpenAI-compatible upstreams.
 PASSTHROUGH = (
@@ -48,9 +51,7 @@ class Timeouts:
     connect: float = 3.0
     first_byte: float = 30.0
 
-    def within(self, remaining: float | None) -> Any:
-        import httpx
-
+    def within(self, remaining: float | None) -> httpx.Timeout:
         cap = remaining if remaining is not None else float("inf")
         return httpx.Timeout(
             connect=min(self.connect, cap),
@@ -134,17 +135,46 @@ def completion(
     }
 
 
+def error_message(resp: httpx.Response) -> str:
+    """The upstream's own error text (OpenAI and Anthropic both answer ``{"error": {"message"}}``
+    or ``{"error": "…"}``), at most 300 characters."""
+    try:
+        err = resp.json().get("error")
+    except (ValueError, AttributeError):
+        return resp.text[:300]
+    if isinstance(err, dict):
+        return str(err.get("message", ""))[:300]
+    return str(err)[:300]
+
+
 class HttpProvider:
     """Common state of the adapters that speak HTTP through the shared httpx client."""
 
     def __init__(
-        self, name: str, base_url: str, api_key: str | None, client: Any, timeouts: Timeouts | None = None
+        self,
+        name: str,
+        base_url: str,
+        api_key: str | None,
+        client: httpx.Client,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.client = client
         self.timeouts = timeouts or Timeouts()
+
+    def _raise_for_status(self, resp: httpx.Response, model: ModelSpec) -> None:
+        """A ProviderError for a 4xx/5xx answer (the body must have been read), with its
+        status and Retry-After; nothing for a success."""
+        if resp.status_code < 400:
+            return
+        raise ProviderError(
+            f"{self.name} answered {resp.status_code}: {error_message(resp)}",
+            status=resp.status_code,
+            model=model.id,
+            retry_after=retry_after_seconds(resp.headers.get("retry-after")),
+        )
 
 
 def add_turn(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:

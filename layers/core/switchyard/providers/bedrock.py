@@ -10,12 +10,15 @@ import base64
 import json
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
 from switchyard.errors import ProviderError
 from switchyard.providers.base import ProviderResponse, add_turn, completion, json_mode, tool_calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 FINISH = {
     "end_turn": "stop",
@@ -165,7 +168,7 @@ def _provider_error(name: str, model: ModelSpec, exc: Exception) -> ProviderErro
 
 
 class BedrockProvider:
-    def __init__(self, name: str, client: Any) -> None:
+    def __init__(self, name: str, client: BedrockRuntimeClient) -> None:
         self.name = name
         self.client = client
 
@@ -188,7 +191,8 @@ class BedrockProvider:
 
         try:
             resp = self.client.converse_stream(**to_converse(model, request))
-            yield from translate_stream(model.id, resp["stream"], "{" if json_mode(request) else "")
+            events = cast(Iterator[Mapping[str, Any]], resp["stream"])
+            yield from translate_stream(model.id, events, "{" if json_mode(request) else "")
         except (ClientError, BotoCoreError) as exc:
             raise _provider_error(self.name, model, exc) from exc
 

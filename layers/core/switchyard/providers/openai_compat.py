@@ -10,7 +10,7 @@ import httpx
 
 from switchyard.catalog import ModelSpec
 from switchyard.errors import ProviderError
-from switchyard.providers.base import PASSTHROUGH, HttpProvider, ProviderResponse, retry_after_seconds
+from switchyard.providers.base import PASSTHROUGH, HttpProvider, ProviderResponse
 
 
 class OpenAICompatProvider(HttpProvider):
@@ -30,13 +30,7 @@ class OpenAICompatProvider(HttpProvider):
             )
         except httpx.HTTPError as exc:
             raise ProviderError(f"{self.name}: {type(exc).__name__}", model=model.id) from exc
-        if resp.status_code >= 400:
-            raise ProviderError(
-                f"{self.name} answered {resp.status_code}: {_error_message(resp)}",
-                status=resp.status_code,
-                model=model.id,
-                retry_after=retry_after_seconds(resp.headers.get("retry-after")),
-            )
+        self._raise_for_status(resp, model)
         try:
             data = resp.json()
             choices = data["choices"]
@@ -69,12 +63,7 @@ class OpenAICompatProvider(HttpProvider):
             ) as resp:
                 if resp.status_code >= 400:
                     resp.read()
-                    raise ProviderError(
-                        f"{self.name} answered {resp.status_code}: {_error_message(resp)}",
-                        status=resp.status_code,
-                        model=model.id,
-                        retry_after=retry_after_seconds(resp.headers.get("retry-after")),
-                    )
+                    self._raise_for_status(resp, model)
                 done = False
                 for line in resp.iter_lines():
                     if not line.startswith("data:"):
@@ -98,13 +87,3 @@ class OpenAICompatProvider(HttpProvider):
                     )
         except httpx.HTTPError as exc:
             raise ProviderError(f"{self.name}: {type(exc).__name__} while streaming", model=model.id) from exc
-
-
-def _error_message(resp: httpx.Response) -> str:
-    try:
-        err = resp.json().get("error")
-        if isinstance(err, dict):
-            return str(err.get("message", ""))[:300]
-        return str(err)[:300]
-    except ValueError:
-        return resp.text[:300]

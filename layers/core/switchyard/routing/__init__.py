@@ -1,7 +1,8 @@
 """Routing: the confidence matrix and the pure decision policy."""
 
 from switchyard.routing.matrix import PRIOR, Cell, ConfidenceMatrix
-from switchyard.routing.policy import MODES, Decision, RouteInput, RoutingMode, decide, min_tier
+from switchyard.routing.modes import MODES, RoutingMode
+from switchyard.routing.policy import Decision, RouteInput, decide, min_tier
 
 __all__ = [
     "MODES",

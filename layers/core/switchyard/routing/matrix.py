@@ -4,8 +4,9 @@ Cells not learned yet fall back to the prior, a table by model tier × task type
 in docs/ROUTING.md ("Prior"): ``prior.json`` next to this module, written by
 ``switchyard prior fit`` from routing benchmark files; cells the benchmarks do not cover, and
 the whole table if the file is missing or malformed, keep the hand-set ``HAND_SET_PRIOR``.
-The learning loop replaces prior cells with posteriors fitted from feedback. Loading and
-refreshing the learned matrix live in ``switchyard.stores``.
+The learning loop replaces prior cells with posteriors fitted from feedback. The learned
+matrix is stored by ``stores.dynamodb.MatrixStore`` and refreshed per container by
+``service.matrix_cache.MatrixCache``; ``prior.json`` is read on first use, not at import.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from switchyard.classifier.features import TASK_TYPES
@@ -68,8 +70,10 @@ def load_prior(path: Path = PRIOR_FILE) -> dict[int, dict[str, float]]:
     return table
 
 
-# Prior quality by tier and task type, as routing uses it.
-PRIOR_BY_TIER: dict[int, dict[str, float]] = load_prior()
+@lru_cache(maxsize=1)
+def prior_by_tier() -> dict[int, dict[str, float]]:
+    """Prior quality by tier and task type, as routing uses it (the shipped file, read once)."""
+    return load_prior()
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class ConfidenceMatrix:
         cell = self.cells.get(model_id, {}).get(task_type)
         if cell is not None:
             return cell.quality
-        return PRIOR_BY_TIER.get(tier, PRIOR_BY_TIER[2]).get(task_type, 0.7)
+        table = prior_by_tier()
+        return table.get(tier, table[2]).get(task_type, 0.7)
 
     def is_prior(self, model_id: str, task_type: str) -> bool:
         return task_type not in self.cells.get(model_id, {})

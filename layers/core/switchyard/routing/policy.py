@@ -13,14 +13,12 @@ needs, the catalog, the confidence matrix and the mode. No I/O, no clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 from switchyard.catalog import Catalog, ModelSpec
 from switchyard.errors import NoRouteError
 from switchyard.routing.matrix import ConfidenceMatrix
+from switchyard.routing.modes import RoutingMode
 
-RoutingMode = Literal["auto", "cost", "speed", "quality"]
-MODES: tuple[str, ...] = get_args(RoutingMode)
 MAX_FALLBACKS = 3
 
 # Complexity (0–10) at which a task type needs tier 2, and tier 3.

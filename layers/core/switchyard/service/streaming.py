@@ -18,9 +18,9 @@ from typing import Any
 from switchyard import telemetry
 from switchyard.errors import ProviderError
 from switchyard.providers.base import ProviderResponse
-from switchyard.service.requests import estimate_tokens
-from switchyard.service.router import CompletionResult, RouteResult, RouterService
-from switchyard.tenancy import Tenant
+from switchyard.service.requests import ChatRequest, estimate_tokens
+from switchyard.service.results import CompletionResult, RouteResult, priced
+from switchyard.service.router import RouterService
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,14 @@ class OpenStream:
     started: float = field(default_factory=time.perf_counter)
 
 
-def open_stream(service: RouterService, request: Mapping[str, Any], routed: RouteResult) -> OpenStream:
+def open_stream(service: RouterService, req: ChatRequest, routed: RouteResult) -> OpenStream:
     """Fail over until a model has produced its first chunk."""
     start = time.perf_counter()
 
     def first_chunk(
         spec: Any, provider: Any, remaining: float
     ) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
-        chunks = provider.stream(spec, request, remaining)
+        chunks = provider.stream(spec, req.body, remaining)
         try:
             return next(chunks), chunks
         except StopIteration as exc:
@@ -57,15 +57,9 @@ def _event(payload: Mapping[str, Any]) -> str:
     return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
-def sse(
-    service: RouterService,
-    stream: OpenStream,
-    request: Mapping[str, Any],
-    tenant: Tenant,
-    model_field: str,
-    cache_control: str | None,
-) -> Iterator[str]:
+def sse(service: RouterService, stream: OpenStream, req: ChatRequest) -> Iterator[str]:
     """The client's event stream; records the request and caches a complete answer at the end."""
+    request = req.body
     include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
     content: list[str] = []
     finish: str | None = None
@@ -125,9 +119,11 @@ def sse(
         },
     }
     resp = ProviderResponse(body, in_tokens, out_tokens)
-    result = service.finish(
-        request, stream.routed, tenant, stream.model, resp, stream.tried, stream.started, cache_control
+    latency = (time.perf_counter() - stream.started) * 1000
+    result = priced(
+        service.catalog, stream.routed, stream.model, resp, stream.tried, latency, service.cache.state(req)
     )
+    service.recorder.record(req, result)
     final = pending_finish or {
         "id": meta.get("id"),
         "object": "chat.completion.chunk",
@@ -147,7 +143,7 @@ def sse(
                 "usage": body["usage"],
             }
         )
-    service.to_cache(request, tenant, model_field, cache_control, result, resp)
+    service.cache.write(req, result)
     yield "data: [DONE]\n\n"
 
 

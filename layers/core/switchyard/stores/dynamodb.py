@@ -1,7 +1,8 @@
 """DynamoDB stores: API keys, the confidence matrix, the request log, feedback, the cache, usage.
 
-Each store takes a boto3 DynamoDB *client* and a table name (built once per process in the
-API's ``deps``), and turns botocore failures into ``StoreError`` so callers can degrade.
+Each store takes a table name and a boto3 DynamoDB *client* (``stores.clients``, built once
+per process by the API's container), and turns botocore failures into ``StoreError`` so
+callers can degrade.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from switchyard.errors import StoreError
 from switchyard.tenancy import ApiKeyRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,7 +67,7 @@ def _call(what: str, fn: Callable[[], T]) -> T:
 class KeyStore:
     """API keys by the SHA-256 of the key (the key itself is never stored)."""
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
@@ -93,7 +97,7 @@ class MatrixStore:
 
     NAME = "default"
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
@@ -122,7 +126,7 @@ class MatrixStore:
 class RequestLog:
     """One item per request: partition = tenant, sort = request id (time-ordered)."""
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
@@ -152,7 +156,7 @@ class FeedbackStore:
     INDEX = "by_day"
     KEEP = ("tenant_request", "rater", "counted_score")
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
@@ -202,7 +206,7 @@ class FeedbackStore:
                 "ExpressionAttributeValues": {":d": {"S": day}, ":a": {"S": after_ts}, ":u": {"S": until_ts}},
             }
             while True:
-                resp: dict[str, Any] = _call("query feedback", partial(self.client.query, **kwargs))
+                resp: Any = _call("query feedback", partial(self.client.query, **kwargs))
                 out.extend(from_ddb(i) for i in resp.get("Items", []) if from_ddb(i).get("ts") != after_ts)
                 if "LastEvaluatedKey" not in resp:
                     break
@@ -213,7 +217,7 @@ class FeedbackStore:
 class StateStore:
     """Small named state items kept in the matrix table (e.g. the rescore job's last run)."""
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
@@ -235,13 +239,15 @@ class CacheStore:
     """Cached answers by key; expired entries are never served (DynamoDB's TTL sweep can lag
     by hours, so expiry is checked on read too)."""
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
     def get_first(self, keys: list[str], now: float) -> tuple[str, dict[str, Any]] | None:
         """The first of ``keys`` (in order) with a live entry, read in one round trip."""
-        request = {self.table: {"Keys": [{"cache_key": {"S": k}} for k in dict.fromkeys(keys)]}}
+        request: dict[str, Any] = {
+            self.table: {"Keys": [{"cache_key": {"S": k}} for k in dict.fromkeys(keys)]}
+        }
         resp = _call("get cache", lambda: self.client.batch_get_item(RequestItems=request))
         found = {}
         for item in resp.get("Responses", {}).get(self.table, []):
@@ -256,7 +262,9 @@ class CacheStore:
     def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
         """Several entries (one per key) in one BatchWriteItem round trip (at most 25).
         Items DynamoDB leaves unprocessed (throttling) are reported as a StoreError."""
-        requests = [{"PutRequest": {"Item": to_ddb({"cache_key": k, **e})}} for k, e in entries.items()]
+        requests: list[Any] = [
+            {"PutRequest": {"Item": to_ddb({"cache_key": k, **e})}} for k, e in entries.items()
+        ]
         resp = _call(
             "put cache", lambda: self.client.batch_write_item(RequestItems={self.table: requests[:25]})
         )
@@ -272,7 +280,7 @@ class UsageStore:
 
     BUDGET = "budget"
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
         self.client = client
 
@@ -305,7 +313,7 @@ class UsageStore:
         }
         out: list[dict[str, Any]] = []
         while True:
-            resp: dict[str, Any] = _call("query usage", partial(self.client.query, **kwargs))
+            resp: Any = _call("query usage", partial(self.client.query, **kwargs))
             for raw in resp.get("Items", []):
                 item = from_ddb(raw)
                 _, day, model = str(item.pop("period")).split("#", 2)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from switchyard import metrics
-from switchyard.bench.io import read_jsonl
+from switchyard.datasets import read_jsonl, split_by_id
 from switchyard.errors import InputError
 
 BATCH = 64
@@ -100,18 +100,6 @@ def render(r: dict[str, Any]) -> str:
     )
 
 
-def _split(rows: list[dict[str, Any]], share: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Deterministic (train, test) split by a hash of each row's id (or prompt)."""
-    import hashlib
-
-    train: list[dict[str, Any]] = []
-    test: list[dict[str, Any]] = []
-    for r in rows:
-        h = int(hashlib.sha256(str(r.get("id") or r["prompt"]).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-        (test if h < share else train).append(r)
-    return train, test
-
-
 def run_pool(path: Path, train_path: Path | None, holdout_share: float = 0.3) -> dict[str, Any]:
     """Route every prompt of FILE among the file's models with the product's policy: the
     models become a catalog (tiers by cost terciles, prices proportional to their mean cost
@@ -120,10 +108,10 @@ def run_pool(path: Path, train_path: Path | None, holdout_share: float = 0.3) ->
     file's own per-prompt scores and costs."""
     from switchyard.catalog import Catalog, ModelSpec, ProviderSpec
     from switchyard.classifier import classify_batch
-    from switchyard.learning.prior import cost_tiers
     from switchyard.learning.scoring import Observation, update
-    from switchyard.routing import MODES, PRIOR, RouteInput, decide
-    from switchyard.service.requests import estimate_tokens
+    from switchyard.routing import MODES, PRIOR, decide
+    from switchyard.service.requests import route_input, routing_mode
+    from switchyard_tools.prior import cost_tiers
 
     rows = [
         r
@@ -139,7 +127,7 @@ def run_pool(path: Path, train_path: Path | None, holdout_share: float = 0.3) ->
         raise InputError(f"{path}: fewer than two models have scores and costs on the rows")
     split = None
     if train_path is not None and train_path.resolve() == path.resolve():
-        train_rows, rows = _split(rows, holdout_share)
+        train_rows, rows = split_by_id(rows, holdout_share)
         split = f"{1 - holdout_share:.0%} train / {holdout_share:.0%} test by id hash"
     elif train_path is not None:
         train_rows = [r for r in read_jsonl(train_path) if isinstance(r.get("scores"), dict)]
@@ -188,10 +176,11 @@ def run_pool(path: Path, train_path: Path | None, holdout_share: float = 0.3) ->
     scores = {m: np.array([float(r["scores"][m]) for r in rows]) for m in models}
     costs = {m: np.array([float(r["costs_usd"][m]) for r in rows]) for m in models}
     modes: dict[str, dict[str, Any]] = {}
-    for mode in MODES:
+    for name in MODES:
+        mode = routing_mode(name)
         chosen = [
             decide(
-                RouteInput(c.task_type, c.complexity, estimate_tokens([{"content": r["prompt"]}]), mode),  # type: ignore[arg-type]
+                route_input({"messages": [{"role": "user", "content": r["prompt"]}]}, c, mode),
                 catalog,
                 matrix,
                 order[-1],

@@ -155,9 +155,8 @@ def run(
     exclude_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Read, split (train part only), classify, fit; write the prior JSON to ``out``."""
-    from switchyard.bench.io import read_jsonl
-    from switchyard.bench.routing import _split
     from switchyard.classifier import classify_batch
+    from switchyard.datasets import read_jsonl, split_by_id
 
     if not 0.0 <= holdout_share < 1.0:
         raise InputError("--holdout-share must be in [0, 1)")
@@ -170,7 +169,7 @@ def run(
             r["source"] = str(r.get("source") or path.name)
         rows = [r for r in rows if not any(r["source"].startswith(x) for x in exclude_sources)]
         if holdout_share > 0:
-            rows, _ = _split(rows, holdout_share)
+            rows, _ = split_by_id(rows, holdout_share)
         for r in rows:
             c = r.get("costs_usd")
             priced: dict[str, Any] = c if isinstance(c, dict) else {}

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from switchyard.bench.io import read_jsonl
+from switchyard.datasets import read_jsonl
 from switchyard.errors import InputError
 
 BATCH = 64
@@ -61,11 +61,10 @@ def build(
     from switchyard.catalog import load_catalog
     from switchyard.classifier import classify_batch
     from switchyard.classifier.text import prompt_from_messages
-    from switchyard.routing import PRIOR, RouteInput, decide
-    from switchyard.service.requests import estimate_tokens, needs
-    from switchyard.service.router import parse_model_field
+    from switchyard.routing import PRIOR, decide
+    from switchyard.service.requests import route_input, routing_mode
 
-    routing_mode, _ = parse_model_field(f"router:{mode}", mode, load_catalog())
+    chosen_mode = routing_mode(mode, param="mode")
     catalog = load_catalog()
     baseline = "gpt-4o"
     chats = read_prompts(path)
@@ -73,13 +72,7 @@ def build(
     for i in range(0, len(chats), BATCH):
         part = chats[i : i + BATCH]
         for msgs, c in zip(part, classify_batch([prompt_from_messages(m) for m in part]), strict=True):
-            inp = RouteInput(
-                c.task_type,
-                c.complexity,
-                estimate_tokens(msgs),
-                routing_mode,
-                needs=needs({"messages": msgs}),
-            )
+            inp = route_input({"messages": msgs}, c, chosen_mode)
             decisions.append(decide(inp, catalog, PRIOR, baseline))
         if progress:
             _progress(min(i + BATCH, len(chats)), len(chats))

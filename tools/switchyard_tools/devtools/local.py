@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from switchyard.devtools.dynamodb_local import DynamoDBLocal, create_tables, local_environment
+from switchyard_tools.devtools.dynamodb_local import DynamoDBLocal, create_tables, local_environment
 
 FUNCTION = "ApiFunction"
 
@@ -37,9 +37,9 @@ def run(root: Path, host: str, port: int) -> int:
     ddb, key = prepare(root, get_settings().dev_api_key)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the cleanup below on `kill` too
     try:
-        from switchyard_api.deps import router_service
+        from switchyard_api.deps import get_container
 
-        providers = sorted(router_service().providers)
+        providers = sorted(get_container().service.providers)
         print(f"Switchyard on http://{host}:{port}/v1  (DynamoDB Local on {ddb.endpoint})")
         print(f"API key: {key}")
         print(
@@ -57,8 +57,8 @@ def run(root: Path, host: str, port: int) -> int:
 
 
 def invoke_with_local_stack(root: Path, function_id: str, event: Path) -> Any:
-    from switchyard.cli import LOCAL_TEST_KEY
-    from switchyard.devtools.invoke import invoke
+    from switchyard_tools.devtools.invoke import invoke
+    from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
     ddb, _ = prepare(root, LOCAL_TEST_KEY)
     try:

@@ -7,8 +7,8 @@ import random
 import time
 from typing import Any
 
-from switchyard.bench.timing import summary_ms
 from switchyard.classifier.model import RouterModel, model_dir
+from switchyard_tools.bench.timing import summary_ms
 
 WORDS = [
     "the",

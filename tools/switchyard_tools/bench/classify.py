@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from switchyard import metrics
-from switchyard.bench.io import read_jsonl
 from switchyard.classifier import TASK_TYPES, classify_batch
+from switchyard.datasets import read_jsonl
 from switchyard.errors import InputError
 
 BATCH = 64

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from switchyard.devtools import template
+from switchyard_tools.devtools import template
 
 
 @dataclass

@@ -14,18 +14,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from switchyard.bench.timing import summary_ms
+from switchyard_tools.bench.timing import summary_ms
 
 PROMPT = "What is the capital of Peru?"
 
 
 def run(root: Path, n: int = 1000, fail_share: float = 0.2, seed: int = 0) -> dict[str, Any]:
-    from switchyard.cli import LOCAL_TEST_KEY
-    from switchyard.devtools.events import event
-    from switchyard.devtools.fake_upstream import FakeUpstream
-    from switchyard.devtools.invoke import LambdaContext, load_handler, quiet
-    from switchyard.devtools.local import prepare
     from switchyard_api import deps
+    from switchyard_tools.devtools.events import event
+    from switchyard_tools.devtools.fake_upstream import FakeUpstream
+    from switchyard_tools.devtools.invoke import LambdaContext, load_handler, quiet
+    from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
+    from switchyard_tools.devtools.local import prepare
 
     ddb, _ = prepare(root, LOCAL_TEST_KEY)
     up = FakeUpstream(seed=seed).start()
@@ -46,7 +46,7 @@ def run(root: Path, n: int = 1000, fail_share: float = 0.2, seed: int = 0) -> di
             event("POST", "/v1/route", {"messages": [{"role": "user", "content": PROMPT}]}, headers), ctx
         )
         first = json.loads(route["body"])["decision"]["model"]
-        first_upstream = deps.get_catalog().by_id[first].upstream
+        first_upstream = deps.get_container().catalog.by_id[first].upstream
         up.fail_rate[first_upstream] = fail_share
         from switchyard import telemetry
 

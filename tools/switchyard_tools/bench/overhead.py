@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from switchyard.bench.model import WORDS
-from switchyard.bench.timing import summary_ms
+from switchyard_tools.bench.model import WORDS
+from switchyard_tools.bench.timing import summary_ms
 
 LENGTHS = (8, 64, 256, 1024)  # words
 
@@ -18,11 +18,11 @@ LENGTHS = (8, 64, 256, 1024)  # words
 def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
     import json
 
-    from switchyard.cli import LOCAL_TEST_KEY
-    from switchyard.devtools.events import event
-    from switchyard.devtools.invoke import LambdaContext, load_handler, quiet
-    from switchyard.devtools.local import prepare
     from switchyard_api import deps
+    from switchyard_tools.devtools.events import event
+    from switchyard_tools.devtools.invoke import LambdaContext, load_handler, quiet
+    from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
+    from switchyard_tools.devtools.local import prepare
 
     ddb, _ = prepare(root, LOCAL_TEST_KEY)
     try:
@@ -50,7 +50,7 @@ def run(root: Path, n: int = 300, seed: int = 0) -> dict[str, Any]:
             all_warm.extend(samples)
         cold_auth = []
         for _ in range(n):
-            deps._auth_cache.clear()  # every request reads its key from DynamoDB
+            deps.get_container().auth.forget()  # every request reads its key from DynamoDB
             cold_auth.append(call("What are your business hours?"))
         warm = summary_ms(all_warm)
         out.update(
@@ -81,9 +81,9 @@ def cache_hits(handler: Any, ctx: Any, headers: dict[str, str], rng: random.Rand
     fake upstream on loopback), then again (timed)."""
     import os
 
-    from switchyard.devtools.events import event
-    from switchyard.devtools.fake_upstream import FakeUpstream
     from switchyard_api import deps
+    from switchyard_tools.devtools.events import event
+    from switchyard_tools.devtools.fake_upstream import FakeUpstream
 
     with FakeUpstream() as up:
         os.environ["OPENAI_BASE_URL"] = up.base_url
@@ -118,8 +118,8 @@ def cache_hits(handler: Any, ctx: Any, headers: dict[str, str], rng: random.Rand
 COLD = """
 import json, sys, time
 t0 = time.perf_counter()
-from switchyard.devtools.events import event
-from switchyard.devtools.invoke import LambdaContext, load_handler, quiet
+from switchyard_tools.devtools.events import event
+from switchyard_tools.devtools.invoke import LambdaContext, load_handler, quiet
 from pathlib import Path
 handler = quiet(load_handler(Path(sys.argv[1]) / "template.yaml", "ApiFunction"))
 t1 = time.perf_counter()
@@ -138,7 +138,7 @@ def cold_start(root: Path, runs: int = 3) -> dict[str, Any]:
     import subprocess
     import sys
 
-    from switchyard.cli import LOCAL_TEST_KEY
+    from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
     samples = []
     for _ in range(runs):
@@ -169,7 +169,7 @@ def route_throughput(headers: dict[str, str], n: int, clients: int = 8) -> dict[
 
     import httpx
 
-    from switchyard.devtools.serve import serving
+    from switchyard_tools.devtools.serve import serving
 
     body = {"messages": [{"role": "user", "content": "What are your business hours?"}]}
     total = max(n * 2, 100)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from switchyard.bench.timing import summary_ms
+from switchyard_tools.bench.timing import summary_ms
 
 TEMPLATES: dict[str, str] = {
     "coding": "Write a Python function that sorts a list of {noun} records by {field}, case {n}.",
@@ -180,7 +180,7 @@ def uvicorn_process(env: dict[str, str], workers: int = 1, timeout: float = 60.0
     """The app under uvicorn in a child process on loopback; yields its base URL (…/v1)."""
     import httpx
 
-    from switchyard.devtools.dynamodb_local import free_port
+    from switchyard_tools.devtools.dynamodb_local import free_port
 
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "switchyard_api.app:app", "--host", "127.0.0.1"]
@@ -217,10 +217,10 @@ def run(
     workers: int = 1,
     seed: int = 0,
 ) -> dict[str, Any]:
-    from switchyard.cli import LOCAL_TEST_KEY
-    from switchyard.devtools.fake_upstream import FakeUpstream
-    from switchyard.devtools.local import prepare
     from switchyard.errors import InputError
+    from switchyard_tools.devtools.fake_upstream import FakeUpstream
+    from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
+    from switchyard_tools.devtools.local import prepare
 
     if clients < 1 or requests < 1 or workers < 1:
         raise InputError("--clients, --requests and --workers must be >= 1")
