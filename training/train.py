@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack, vstack
@@ -103,9 +104,9 @@ def static_table(tok: Tokenizer, corpus: list[str], build: Path) -> np.ndarray:
         return np.load(cache)
     log("distilling static token vectors from MiniLM (a few minutes)")
     ids = [e.ids for e in tok.encode_batch(corpus, add_special_tokens=False)]
-    table = distill.static_table(
-        tok.get_vocab_size(), tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]"), ids
-    )
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    assert cls is not None and sep is not None, "the MiniLM vocabulary has [CLS] and [SEP]"
+    table = distill.static_table(tok.get_vocab_size(), cls, sep, ids)
     np.save(cache, table)
     return table
 
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def evaluate(
     model: RouterModel, real_val: list[data.TaskRow], cx_val: list[data.ComplexityRow], out: Path
-) -> dict:
+) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     # the validation sets in the task_type format, for `switchyard bench classify`
     with (out / "real_val.jsonl").open("w") as fh:
@@ -252,30 +253,30 @@ def evaluate(
                 + "\n"
             )
     with (out / "complexity_val.jsonl").open("w") as fh:
-        for i, r in enumerate(cx_val):
+        for i, c in enumerate(cx_val):
             fh.write(
                 json.dumps(
                     {
                         "id": f"cx_val_{i}",
-                        "source": r.source,
-                        "prompt": r.prompt,
-                        "label_raw": r.group,
+                        "source": c.source,
+                        "prompt": c.prompt,
+                        "label_raw": c.group,
                         "task_type": None,
-                        "complexity": round(10 * r.target, 4),
+                        "complexity": round(10 * c.target, 4),
                     }
                 )
                 + "\n"
             )
     with (out / "two_model_val.jsonl").open("w") as fh:
-        for i, r in enumerate(cx_val):
-            if r.weak is not None:
+        for i, c in enumerate(cx_val):
+            if c.weak is not None:
                 fh.write(
                     json.dumps(
                         {
                             "id": f"two_val_{i}",
-                            "source": r.source,
-                            "prompt": r.prompt,
-                            "scores": {"weak": r.weak, "strong": r.strong},
+                            "source": c.source,
+                            "prompt": c.prompt,
+                            "scores": {"weak": c.weak, "strong": c.strong},
                         }
                     )
                     + "\n"
@@ -301,14 +302,12 @@ def evaluate(
         if n >= 50
         for idx in [np.array([r.group == g for r in cx_val])]
     ]
-    two = [i for i, r in enumerate(cx_val) if r.weak is not None]
-    summary = metrics.two_model_summary(
-        cx_pred[two], [cx_val[i].weak for i in two], [cx_val[i].strong for i in two]
-    )
+    two = [i for i, r in enumerate(cx_val) if r.weak is not None and r.strong is not None]
+    weak = [float(cx_val[i].weak or 0.0) for i in two]
+    strong = [float(cx_val[i].strong or 0.0) for i in two]
+    summary = metrics.two_model_summary(cx_pred[two], weak, strong)
     rng = np.random.default_rng(SEED)
-    rand = metrics.two_model_summary(
-        rng.random(len(two)), [cx_val[i].weak for i in two], [cx_val[i].strong for i in two]
-    )
+    rand = metrics.two_model_summary(rng.random(len(two)), weak, strong)
     return {
         "task_real_val": {
             "n": len(y),

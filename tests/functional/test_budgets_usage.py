@@ -34,7 +34,7 @@ def client(provider_env: FakeUpstream) -> TestClient:
     return TestClient(create_app())
 
 
-def new_tenant(stack, name: str, monthly: float | None = None, cap: float | None = None, spent: float = 0.0):  # type: ignore[no-untyped-def]
+def new_tenant(stack, name: str, monthly: float | None = None, cap: float | None = None, spent: float = 0.0):
     key = create_key(KeyStore(stack.tables["KeysTable"], stack.client), name)
     usage = UsageStore(stack.tables["UsageTable"], stack.client)
     if monthly is not None or cap is not None:
@@ -58,7 +58,7 @@ def tiers(client: TestClient, headers: dict[str, str], model: str = "auto") -> l
     return out
 
 
-def test_budget_shifts_routing_then_caps_without_touching_other_tenants(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+def test_budget_shifts_routing_then_caps_without_touching_other_tenants(client: TestClient, api_env) -> None:
     tag = datetime.now(UTC).strftime("%H%M%S%f")
     free = new_tenant(api_env, f"free-{tag}")
     near = new_tenant(api_env, f"near-{tag}", monthly=10.0, cap=20.0, spent=10.5)
@@ -87,7 +87,7 @@ def test_budget_shifts_routing_then_caps_without_touching_other_tenants(client: 
     assert client.get("/v1/usage", headers=over).json()["budget"]["over_cap"] is True
 
 
-def test_usage_reports_own_requests_cache_hits_and_savings(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+def test_usage_reports_own_requests_cache_hits_and_savings(client: TestClient, api_env) -> None:
     tag = datetime.now(UTC).strftime("%H%M%S%f")
     mine = new_tenant(api_env, f"usage-{tag}")
     mine.pop("cache-control")

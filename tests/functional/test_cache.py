@@ -20,7 +20,7 @@ from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
 
 
-def ask(client: TestClient, text: str, headers: dict[str, str] | None = None, **extra: object):  # type: ignore[no-untyped-def]
+def ask(client: TestClient, text: str, headers: dict[str, str] | None = None, **extra: object):
     body = {"model": "auto", "messages": [{"role": "user", "content": text}], **extra}
     return client.post("/v1/chat/completions", headers={**AUTH, **(headers or {})}, json=body)
 
@@ -60,7 +60,7 @@ def test_same_question_in_other_words_hits_normalized(client: TestClient, provid
 def test_semantic_level_serves_rewordings_only_in_the_same_context(
     client: TestClient,
     provider_env: FakeUpstream,
-    api_env,  # type: ignore[no-untyped-def]
+    api_env,
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     ask(client, f"How do I reset my password on the {tag} portal?")
@@ -94,7 +94,7 @@ def test_semantic_level_serves_rewordings_only_in_the_same_context(
     assert len(provider_env.requests) == 5
 
 
-def test_other_tenant_never_gets_the_entry(client: TestClient, provider_env: FakeUpstream, api_env) -> None:  # type: ignore[no-untyped-def]
+def test_other_tenant_never_gets_the_entry(client: TestClient, provider_env: FakeUpstream, api_env) -> None:
     q = unique("What is the capital of Chile?")
     ask(client, q)
     other = create_key(KeyStore(api_env.tables["KeysTable"], api_env.client), "tenant-b")
@@ -154,7 +154,7 @@ def test_errors_and_truncated_answers_are_not_cached(client: TestClient, provide
 
 def test_ttl_expiry_is_honoured(
     client: TestClient, provider_env: FakeUpstream, api_env, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     store = CacheStore(api_env.tables["CacheTable"], api_env.client)
     store.put_many({"t#k": {"body": "{}", "model": "gpt-4o-mini", "expires_at": 1000}})
     assert store.get_first(["t#x", "t#k"], now=999.0) is not None

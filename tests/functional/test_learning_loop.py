@@ -48,7 +48,7 @@ def client(provider_env: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> TestC
     return TestClient(create_app())
 
 
-def test_feedback_moves_coding_up_a_tier(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_moves_coding_up_a_tier(client: TestClient, api_env) -> None:
     before = dict(zip(CODING, models_for(client, CODING), strict=True))
     before_others = models_for(client, OTHERS)
     cheap = min(before.values(), key=lambda m: CATALOG.by_id[m].tier)
@@ -80,7 +80,7 @@ def test_feedback_moves_coding_up_a_tier(client: TestClient, api_env) -> None:  
     assert again["feedback_read"] == 0 and again["changed"] == []
 
 
-def test_feedback_is_tenant_scoped_and_idempotent(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_is_tenant_scoped_and_idempotent(client: TestClient, api_env) -> None:
     r = client.post(
         "/v1/chat/completions",
         headers=AUTH,
@@ -107,7 +107,7 @@ def test_feedback_is_tenant_scoped_and_idempotent(client: TestClient, api_env) -
     assert bad.status_code == 400
 
 
-def test_a_changed_vote_replaces_the_counted_one(client: TestClient, api_env) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_vote_replaces_the_counted_one(client: TestClient, api_env) -> None:
     from switchyard.stores.dynamodb import MatrixStore
 
     matrices = MatrixStore(api_env.tables["MatrixTable"], api_env.client)

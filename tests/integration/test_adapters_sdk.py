@@ -7,12 +7,13 @@ import json
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 
 pytestmark = pytest.mark.integration
-TOOLS = [
+TOOLS: list[ChatCompletionToolParam] = [
     {
         "type": "function",
         "function": {
@@ -22,7 +23,7 @@ TOOLS = [
         },
     }
 ]
-MSG = [{"role": "user", "content": "What is the capital of Peru?"}]
+MSG: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What is the capital of Peru?"}]
 
 
 @pytest.fixture
@@ -59,15 +60,18 @@ def test_plain_and_streaming(client: openai.OpenAI, provider_env: FakeUpstream, 
 
 @pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-3.5-sonnet", "llama-3.1-8b-bedrock"])
 def test_tool_calls(client: openai.OpenAI, model: str) -> None:
-    out = client.chat.completions.create(model=model, messages=MSG, tools=TOOLS, tool_choice="required")  # type: ignore[arg-type]
-    call = out.choices[0].message.tool_calls[0]  # type: ignore[index]
+    out = client.chat.completions.create(model=model, messages=MSG, tools=TOOLS, tool_choice="required")
+    calls = out.choices[0].message.tool_calls
+    assert calls is not None and len(calls) == 1
+    call = calls[0]
+    assert call.type == "function"
     assert out.choices[0].finish_reason == "tool_calls"
     assert call.function.name == "lookup" and json.loads(call.function.arguments) == {"q": "test"}
     chunks = list(
         client.chat.completions.create(
             model=model, messages=MSG, tools=TOOLS, tool_choice="required", stream=True
         )
-    )  # type: ignore[arg-type]
+    )
     args = "".join(
         (tc.function.arguments or "")
         for c in chunks

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from switchyard import telemetry
 from switchyard.catalog import load_catalog
@@ -61,7 +60,7 @@ def counted(name: str, before: dict[str, int]) -> int:
 
 def ask(
     client: TestClient, prompt: str, headers: dict[str, str] | None = None, key: str = LOCAL_TEST_KEY
-) -> Response:
+) -> Any:
     return client.post(
         "/v1/chat/completions",
         headers={"authorization": f"Bearer {key}", **(headers or {})},
@@ -75,7 +74,8 @@ def unique(text: str) -> str:
 
 def attempts_per_call() -> int:
     """Attempts botocore makes per DynamoDB call with the app's retry config."""
-    return int(deps.get_container().dynamodb.meta.config.retries["total_max_attempts"])
+    config: Any = deps.get_container().dynamodb.meta.config
+    return int(config.retries["total_max_attempts"])
 
 
 # ---- (1) the cache table throttled or unavailable: a miss, counted
@@ -99,7 +99,8 @@ def test_cache_table_failing_is_a_counted_miss(
     assert stats["BatchGetItem"]["forwarded"] == 0 and stats["BatchWriteItem"]["forwarded"] == 0
     # the cache's client makes one attempt: a failing cache costs no backoff
     assert stats["BatchGetItem"][fault] == len(prompts)
-    assert deps.get_container().dynamodb_cache.meta.config.retries["total_max_attempts"] == 1
+    cache_config: Any = deps.get_container().dynamodb_cache.meta.config
+    assert cache_config.retries["total_max_attempts"] == 1
     # nothing was stored: with the table back, the same prompt is a miss once, then a hit
     proxy.clear()
     assert ask(client, prompts[0]).headers["x-switchyard-cache"] == "miss"

@@ -39,7 +39,7 @@ def client(provider_env: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> TestC
     return TestClient(create_app())
 
 
-def ask(client: TestClient, stream: bool = False):  # type: ignore[no-untyped-def]
+def ask(client: TestClient, stream: bool = False):
     body = {
         "model": "auto",
         "messages": [{"role": "user", "content": "What is the capital of Peru?"}],

@@ -8,6 +8,7 @@ import uuid
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from switchyard_tools.devtools.events import event
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
@@ -22,7 +23,7 @@ def sdk(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key=LOCAL_TEST_KEY, max_retries=0)
 
 
-def ask(text: str) -> list[dict[str, str]]:
+def ask(text: str) -> list[ChatCompletionMessageParam]:
     return [{"role": "user", "content": f"{text} ({uuid.uuid4().hex[:6]})"}]
 
 
@@ -38,6 +39,7 @@ def test_sdk_streams_with_usage_and_router_info(served: str, provider_env: FakeU
     assert text.startswith("[") and "capital of Peru" in text
     finish = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert len(finish) == 1 and finish[0].choices[0].finish_reason == "stop"
+    assert finish[0].model_extra is not None
     router = finish[0].model_extra["router"]
     assert router["model"] == chunks[0].model and router["cost_usd"] > 0
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0

@@ -4,6 +4,7 @@ Anthropic's public API reference (messages, tool use, streaming events)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from switchyard.catalog import load_catalog
 from switchyard.providers.anthropic import StreamTranslator, from_anthropic, to_anthropic
@@ -122,7 +123,7 @@ def test_response_translation_text_and_tool_use() -> None:
 
 
 def test_stream_translation() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {
             "type": "message_start",
             "message": {"id": "msg_1", "usage": {"input_tokens": 25, "output_tokens": 1}},

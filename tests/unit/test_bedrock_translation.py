@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_response_translation() -> None:
 
 
 def test_stream_translation_and_errors() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"messageStart": {"role": "assistant"}},
         {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "Hel"}}},
         {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "lo"}}},

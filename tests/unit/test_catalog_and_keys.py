@@ -58,7 +58,11 @@ def test_keys_are_stored_hashed_and_verified() -> None:
     assert key not in record.model_dump_json()
     assert record.key_hash == hash_key(key)
     tenant = verify(record, hash_key(key))
-    assert tenant is not None and tenant.tenant_id == "acme" and tenant.allowed_models == {"gpt-4o-mini"}
+    assert (
+        tenant is not None
+        and tenant.tenant_id == "acme"
+        and tenant.allowed_models == frozenset({"gpt-4o-mini"})
+    )
     assert verify(record, hash_key(new_key())) is None
     assert verify(None, hash_key(key)) is None
     assert verify(record.model_copy(update={"disabled": True}), hash_key(key)) is None

@@ -11,7 +11,7 @@ from switchyard.classifier.text import prompt_from_messages
 
 
 @pytest.fixture(scope="module")
-def tok():  # type: ignore[no-untyped-def]
+def tok():
     return get_model().tokenizer
 
 
@@ -39,7 +39,7 @@ def test_ngram_slots_are_unique_and_in_range() -> None:
     assert len(slots[slots >= F.VOCAB_SIZE]) == 2  # (5,7) and (7,5)
 
 
-def test_encode_shapes_and_masks(tok) -> None:  # type: ignore[no-untyped-def]
+def test_encode_shapes_and_masks(tok) -> None:
     inp = F.encode(tok, ["hello world", "a much longer prompt " * 40, ""])
     b, width = inp.token_ids.shape
     assert b == 3

@@ -11,7 +11,7 @@ from switchyard.routing import PRIOR, Cell, ConfidenceMatrix, RouteInput, decide
 CATALOG = load_catalog()
 
 
-def route(**kw: object):  # type: ignore[no-untyped-def]
+def route(**kw: object):
     args: dict[str, object] = {"task_type": "qa", "complexity": 1.0, "input_tokens": 50}
     args.update(kw)
     return decide(RouteInput(**args), CATALOG, PRIOR, "gpt-4o")  # type: ignore[arg-type]

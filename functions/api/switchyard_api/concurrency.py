@@ -10,7 +10,7 @@ from fastapi import Request
 T = TypeVar("T")
 
 
-async def blocking(request: Request, fn: Callable[..., T], *args: Any) -> T:
+async def blocking[T](request: Request, fn: Callable[..., T], *args: Any) -> T:
     """Under a server (uvicorn) blocking work goes to the thread pool so it cannot stall other
     requests; in Lambda (Mangum puts the event in the scope) one invocation is one request,
     so it runs inline: a thread hop there only costs time (Mangum starts a fresh event loop,

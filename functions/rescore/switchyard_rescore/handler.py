@@ -1,5 +1,6 @@
-"""Lambda entry point (EventBridge schedule): recompute the confidence matrix, publish each
-changed cell's quality and the count of significant regressions as CloudWatch metrics."""
+"""Lambda entry point (EventBridge schedule): recompute the confidence matrix from the
+feedback logged since the last run, and publish every model × task cell's quality, the
+count of significant regressions and the feedback read as CloudWatch metrics."""
 
 from __future__ import annotations
 

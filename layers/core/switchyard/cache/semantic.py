@@ -29,10 +29,13 @@ contextual-MiniLM threshold behind a looser guard found no extra safe hits, so o
 static embedding is used; the threshold is a backstop for the dropped words. Recall is
 low (``switchyard bench cache``): paraphrases that change content words are not served.
 
-Candidates are found in DynamoDB by key: each entry is written under ``BANDS``
-locality-sensitive-hash band keys (random hyperplanes, fixed seed, ``BITS`` bits a band)
-plus one key of its canonical terms (band ``t``), all ``sem#<tenant>#<context>#<band>#<bucket>``.
-A query reads the same keys and ``match`` compares the candidates in numpy.
+Candidates are found in DynamoDB by key. The app writes and reads one semantic key per
+entry, its canonical terms bucket (``terms_key``: ``sem#<tenant>#<context>#t#<bucket>``), in
+the same BatchWriteItem/BatchGetItem as the exact and normalised keys (``cache.keys``), and
+``match`` confirms the candidate in numpy. Every candidate the guard can accept shares that
+bucket, so the ``BANDS`` locality-sensitive-hash band keys (random hyperplanes, fixed seed,
+``BITS`` bits a band; ``bucket_keys``) would add writes, not hits: they are kept, tested
+and benchmarked (``switchyard bench cache``), not written (docs/CACHE.md).
 """
 
 from __future__ import annotations

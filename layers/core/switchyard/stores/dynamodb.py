@@ -57,7 +57,7 @@ def from_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: conv(_de.deserialize(v)) for k, v in item.items()}
 
 
-def _call(what: str, fn: Callable[[], T]) -> T:
+def _call[T](what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
     except (ClientError, BotoCoreError) as exc:
