@@ -13,6 +13,7 @@ from switchyard.service import streaming
 from switchyard.service.requests import ChatRequest, parse_model_field, routing_mode
 from switchyard.service.results import CompletionResult, RouteResult
 from switchyard.service.router import RouterService
+from switchyard.tenancy import Tenant
 from switchyard_api import openapi
 from switchyard_api.concurrency import blocking
 from switchyard_api.deps import ContainerDep, JsonBody, TenantDep
@@ -49,6 +50,12 @@ def _headers(result: CompletionResult) -> dict[str, str]:
     if result.cache_similarity is not None:
         headers["x-switchyard-cache-similarity"] = f"{result.cache_similarity:.4f}"
     return headers
+
+
+def _chat_request(http: Request, tenant: Tenant, parsed: BaseModel, scope: str) -> ChatRequest:
+    """The request on its way through the router; ``scope`` is the model field as the cache
+    keys it (a pinned model, a mode, or the dispatch route never share an entry)."""
+    return ChatRequest(parsed.model_dump(exclude_none=True), tenant, scope, http.headers.get("cache-control"))
 
 
 def _route_info(routed: RouteResult) -> dict[str, Any]:
@@ -97,15 +104,12 @@ def _no_provider(exc: NoProviderError, routed: RouteResult) -> ApiError:
 )
 async def chat_completions(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> Response:
     parsed = _validate(ChatCompletionRequest, body)
-    payload = parsed.model_dump(exclude_none=True)
-    req = ChatRequest(
-        payload, tenant, f"{parsed.model}|{parsed.routing_mode or ''}", request.headers.get("cache-control")
-    )
+    req = _chat_request(request, tenant, parsed, f"{parsed.model}|{parsed.routing_mode or ''}")
     service = c.service
     hit = await blocking(request, service.from_cache, req)
     if hit is not None:
         if parsed.stream:
-            return StreamingResponse(streaming.replay(hit, payload), media_type=SSE, headers=_headers(hit))
+            return StreamingResponse(streaming.replay(hit, req.body), media_type=SSE, headers=_headers(hit))
         return JSONResponse(hit.body, headers=_headers(hit))
     routed = await blocking(request, _route, c, req, parsed.model, parsed.routing_mode)
     if parsed.stream:
@@ -142,10 +146,7 @@ async def _stream(
 )
 async def dispatch(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> JSONResponse:
     parsed = _validate(DispatchRequest, body)
-    payload = parsed.model_dump(exclude_none=True)
-    req = ChatRequest(
-        payload, tenant, f"dispatch|{parsed.routing_mode or ''}", request.headers.get("cache-control")
-    )
+    req = _chat_request(request, tenant, parsed, f"dispatch|{parsed.routing_mode or ''}")
     service = c.service
     hit = await blocking(request, service.from_cache, req)
     if hit is not None:
