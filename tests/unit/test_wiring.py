@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.datastructures import Headers
 
 from switchyard.errors import (
     AuthError,
@@ -98,11 +99,36 @@ def test_authentication_remembers_a_key_for_its_ttl_on_the_injected_clock() -> N
         auth.authenticate(None)
 
 
-def test_presented_key_prefers_bearer_then_x_api_key() -> None:
-    assert presented_key({"authorization": "Bearer  sy-1 "}) == "sy-1"
-    assert presented_key({"x-api-key": "sy-2"}) == "sy-2"
-    assert presented_key({"authorization": "Basic xyz"}) is None
-    assert presented_key({}) is None
+def _headers(*pairs: tuple[str, str]) -> Headers:
+    return Headers(raw=[(k.encode(), v.encode()) for k, v in pairs])
+
+
+def test_presented_key_from_bearer_or_x_api_key() -> None:
+    assert presented_key(_headers(("authorization", "Bearer  sy-1 "))) == "sy-1"
+    assert presented_key(_headers(("x-api-key", "sy-2"))) == "sy-2"
+    assert presented_key(_headers(("authorization", "Bearer sy-3"), ("x-api-key", "sy-3"))) == "sy-3"
+    assert presented_key(_headers()) is None
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        (("authorization", "Basic dXNlcjpwYXNz"), ("x-api-key", "sy-valid")),
+        (("authorization", "Bearer sy-a"), ("x-api-key", "sy-b")),
+        (("authorization", "Bearer sy-a"), ("authorization", "Bearer sy-b")),
+        (("authorization", "Bearer sy-a,Bearer sy-b"),),  # API Gateway's join of repeated headers
+        (("x-api-key", "sy-a"), ("x-api-key", "sy-b")),
+    ],
+    ids=["basic+x-api-key", "bearer-a+x-api-key-b", "two-authorization", "joined", "two-x-api-key"],
+)
+def test_ambiguous_credentials_are_refused(pairs: tuple[tuple[str, str], ...]) -> None:
+    with pytest.raises(AuthError, match="Ambiguous credentials"):
+        presented_key(_headers(*pairs))
+
+
+def test_another_authorization_scheme_alone_is_refused() -> None:
+    with pytest.raises(AuthError, match="Unsupported Authorization"):
+        presented_key(_headers(("authorization", "Basic dXNlcjpwYXNz")))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ is a StoreError (503), never a guess.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from threading import Lock
 from typing import Protocol
 
@@ -24,15 +24,37 @@ class KeyLookup(Protocol):
     def get(self, key_hash: str) -> ApiKeyRecord | None: ...
 
 
-def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The key from ``Authorization: Bearer …`` (what the OpenAI SDK sends) or ``X-API-Key``."""
-    auth = headers.get("authorization")
-    if auth:
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    key = headers.get("x-api-key")
-    return key.strip() if key and key.strip() else None
+class Headers(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
+AMBIGUOUS = (
+    "Ambiguous credentials: send exactly one API key, in 'Authorization: Bearer <key>' or 'X-API-Key'."
+)
+
+
+def presented_key(headers: Headers) -> str | None:
+    """The key from ``Authorization: Bearer …`` (what the OpenAI SDK sends) or ``X-API-Key``.
+
+    Ambiguity is refused (AuthError), never resolved by a rule the caller cannot see: two
+    Authorization or X-API-Key headers (API Gateway joins repeated headers with commas), an
+    Authorization header of another scheme beside an X-API-Key, or two different keys."""
+    auths = [v for h in headers.getlist("authorization") for v in h.split(",")]
+    others = [v for h in headers.getlist("x-api-key") for v in h.split(",")]
+    if len(auths) > 1 or len(others) > 1:
+        raise AuthError(AMBIGUOUS)
+    bearer = None
+    if auths:
+        scheme, _, value = auths[0].strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            if others:
+                raise AuthError(AMBIGUOUS)
+            raise AuthError("Unsupported Authorization header: send 'Authorization: Bearer <key>'.")
+        bearer = value.strip()
+    other = others[0].strip() if others and others[0].strip() else None
+    if bearer is not None and other is not None and bearer != other:
+        raise AuthError(AMBIGUOUS)
+    return bearer or other
 
 
 class Authenticator:

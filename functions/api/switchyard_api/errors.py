@@ -38,10 +38,12 @@ class ApiError(Exception):
         code: str,
         param: str | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
         self.extra = extra or {}
+        self.headers = headers or {}
 
 
 def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> dict[str, Any]:
@@ -89,7 +91,7 @@ def install(app: FastAPI) -> None:
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         body = error_body(exc.message, exc.type, exc.code, exc.param)
         body.update(exc.extra)
-        return JSONResponse(body, status_code=exc.status)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(SwitchyardError)
     async def _domain(request: Request, exc: SwitchyardError) -> JSONResponse:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from switchyard import observability, telemetry
-from switchyard_api import deps
+from switchyard_api import deps, lambda_events
 from switchyard_api.app import app
 
 SERVICE = "switchyard-api"
@@ -28,7 +28,16 @@ deps.get_container()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     status = 500
     try:
-        response = _asgi(event, context)  # type: ignore[arg-type]
+        reason = lambda_events.problem(event)
+        if reason is None:
+            try:
+                response: dict[str, Any] = _asgi(event, context)  # type: ignore[arg-type]
+            except Exception as exc:  # the adapter could not read the event: the client's fault
+                logger.warning("malformed event", extra={"error": type(exc).__name__})
+                response = lambda_events.bad_event_response("the adapter could not read it")
+        else:
+            logger.warning("malformed event", extra={"reason": reason})
+            response = lambda_events.bad_event_response(reason)
         status = int(response.get("statusCode", 500))
         return response
     finally:

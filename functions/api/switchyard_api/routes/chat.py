@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from switchyard.errors import InputError, ModelNotAllowedError, NoProviderError
+from switchyard.errors import InputError, ModelNotAllowedError, NoProviderError, ProviderError
 from switchyard.service import streaming
 from switchyard.service.requests import ChatRequest, parse_model_field, routing_mode
 from switchyard.service.results import CompletionResult, RouteResult
@@ -17,7 +17,7 @@ from switchyard.tenancy import Tenant
 from switchyard_api import openapi
 from switchyard_api.concurrency import blocking
 from switchyard_api.deps import ContainerDep, JsonBody, TenantDep
-from switchyard_api.errors import ApiError, error_body
+from switchyard_api.errors import ApiError, error_body, to_api_error
 from switchyard_api.schemas import ChatCompletionRequest, DispatchRequest, RouteRequest
 
 router = APIRouter()
@@ -84,6 +84,23 @@ async def _complete(
         return await blocking(http, service.complete, req, routed)
     except NoProviderError as exc:
         raise _no_provider(exc, routed) from exc
+    except ProviderError as exc:
+        raise _provider_failed(exc, routed) from exc
+
+
+def _provider_failed(exc: ProviderError, routed: RouteResult) -> ApiError:
+    """The tenant learns that the upstream failed and the request id to quote; the
+    upstreams' own error texts were logged by failover, not returned (a 4xx that is the
+    caller's mistake keeps its message: it says what to fix)."""
+    api = to_api_error(exc)
+    rid = routed.request_id
+    return ApiError(
+        api.status,
+        f"{api.message} (request id {rid})",
+        api.type,
+        api.code,
+        headers={"x-switchyard-request-id": rid},
+    )
 
 
 def _no_provider(exc: NoProviderError, routed: RouteResult) -> ApiError:
@@ -127,6 +144,8 @@ async def _stream(
         opened = await blocking(http, streaming.open_stream, service, req, routed)
     except NoProviderError as exc:
         raise _no_provider(exc, routed) from exc
+    except ProviderError as exc:
+        raise _provider_failed(exc, routed) from exc
     d = routed.decision
     headers = {
         "x-switchyard-request-id": routed.request_id,

@@ -2,9 +2,16 @@
 
 The spend is read from the usage counters at most every ``refresh_seconds`` per tenant;
 what this container spent since adds to it at once, so a burst is seen without a read per
-request. Other containers' spend arrives with the next refresh: the hard cap can be
-overshot by what the fleet spends within one refresh interval (documented in docs/OPERATIONS.md).
-A store failure keeps the last known state (or no budget): budgets never fail a request.
+request. That drives the soft budget (routing shifts toward cost mode).
+
+The hard cap holds across the fleet: before a provider call, a tenant with a cap *reserves*
+the request's worst-case estimated cost (``reserve``: one conditional UpdateItem on the
+month's committed-spend item, refused when spent + in-flight reservations + this estimate
+would pass the cap), and settles it with the real cost after (``settle``). What remains is
+documented in docs/OPERATIONS.md: an answer can cost more than its estimate only when the
+input token estimate (4 characters a token) is low or no ``max_tokens`` bounds the output.
+A store failure keeps the last known state (or no budget) and skips the reservation:
+budgets never fail a request because DynamoDB did.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import Any, Protocol
 
 from switchyard import telemetry
 from switchyard.budget import Budget, BudgetState, assess
-from switchyard.errors import StoreError
+from switchyard.errors import BudgetExceededError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +33,15 @@ log = logging.getLogger(__name__)
 class UsageReader(Protocol):
     def days(self, tenant_id: str, first: str, last: str) -> list[dict[str, Any]]: ...
     def get_budget(self, tenant_id: str) -> dict[str, Any] | None: ...
+    def reserve(self, tenant_id: str, month: str, amount: float, cap: float, seed: float) -> float: ...
+    def settle(self, tenant_id: str, month: str, delta: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Reservation:
+    tenant_id: str
+    month: str  # YYYY-MM
+    amount: float
 
 
 @dataclass
@@ -94,6 +110,34 @@ class BudgetTracker:
         if entry is None:
             return self.default, assess(Budget(), 0.0)
         return entry.budget, assess(entry.budget, entry.spent)
+
+    def reserve(self, tenant_id: str, estimate_usd: float) -> Reservation | None:
+        """Reserve the estimate under the tenant's hard cap (None: no cap, or the store is
+        down); BudgetExceededError when it does not fit."""
+        budget, state = self.state(tenant_id)
+        if budget.hard_cap_usd is None:
+            return None
+        month = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m")
+        try:
+            self.usage.reserve(tenant_id, month, estimate_usd, budget.hard_cap_usd, state.spent_usd)
+        except BudgetExceededError:
+            telemetry.count("budget_rejections")
+            raise
+        except StoreError as exc:
+            telemetry.count("budget_reserve_errors")
+            log.warning("budget reservation failed: %s", type(exc).__name__)
+            return None
+        return Reservation(tenant_id, month, estimate_usd)
+
+    def settle(self, reservation: Reservation | None, cost_usd: float) -> None:
+        """Replace the reservation by the real cost (0 when nothing was answered)."""
+        if reservation is None:
+            return
+        try:
+            self.usage.settle(reservation.tenant_id, reservation.month, cost_usd - reservation.amount)
+        except StoreError as exc:  # the reservation stays counted: the cap errs on the safe side
+            telemetry.count("budget_settle_errors")
+            log.warning("budget settlement failed: %s", type(exc).__name__)
 
     def add(self, tenant_id: str, cost_usd: float) -> None:
         """This container's spend, counted at once (the usage table has it too)."""

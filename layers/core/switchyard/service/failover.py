@@ -1,7 +1,9 @@
 """Trying the decision's models in order until one answers.
 
-- connect errors, timeouts, 408/409/429 and 5xx go to the next model; other 4xx (the
-  client's mistake) are returned as they are, never retried;
+- connect errors, timeouts, 408/409/429 and 5xx go to the next model; so do 401/403, which
+  mean the provider refused *our* credentials (a configuration fault, logged as an error with
+  the upstream's detail, counted, and never shown to the tenant); other 4xx (the client's
+  mistake) are returned as they are, never retried;
 - a 429 with ``Retry-After`` within ``retry_after_budget`` seconds is retried once on the
   same model after that wait (plus up to ``jitter`` of it, so that clients do not retry in
   lockstep);
@@ -26,6 +28,7 @@ from switchyard.providers.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CREDENTIAL_FAILURES = (401, 403)  # the provider refused our key: fail over, never the tenant's fault
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,15 @@ class Failover:
                     last = exc
                     telemetry.count("provider_errors")
                     log.warning("provider call failed", extra={"model": model_id, "status": exc.status})
+                    if exc.status in CREDENTIAL_FAILURES:
+                        telemetry.count("provider_auth_errors")
+                        log.error(
+                            "provider refused the configured credentials",
+                            extra={"model": model_id, "provider": spec.provider, "detail": str(exc)[:300]},
+                        )
+                        self.breaker.failure(spec.provider)
+                        telemetry.count("failovers")
+                        break
                     if not retryable(exc.status):
                         self.breaker.success(spec.provider)  # it answered: the client's request is at fault
                         raise
@@ -117,4 +129,11 @@ class Failover:
                     "every eligible provider is failing (circuit open); try again shortly", status=503
                 )
             raise NoProviderError("no provider is configured for the chosen models")
-        raise ProviderError(f"all models failed; last error: {last}", status=502)
+        # the upstreams' own texts stay in the log: they can carry configuration details
+        log.warning(
+            "every model failed", extra={"tried": tried, "status": last.status, "detail": str(last)[:300]}
+        )
+        raise ProviderError(
+            f"every eligible model failed ({len(tried)} attempts; last status {last.status or 'none'})",
+            status=502,
+        )

@@ -4,7 +4,8 @@ Levels, most specific first, all read in one store call and written in one: the 
 request, the normalised one (same context, same content words), and the semantic level's
 terms bucket, whose candidate is confirmed by ``semantic.match`` (guard + embedding
 cosine). What may be read or written at all is ``cache.policy``'s (sampling, Cache-Control,
-no errors, tool calls or truncated answers); a store failure is a miss, counted and logged.
+no errors, tool calls or truncated answers); a hit answered by a model outside the caller's
+key allow-list is a miss; a store failure is a miss, counted and logged.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class ResponseCache:
         if found is None:
             return None
         key, entry = found
+        allowed = req.tenant.allowed_models
+        if allowed is not None and str(entry.get("model")) not in allowed:
+            # answered by a model this key may not use (another key of the tenant asked first)
+            telemetry.count("cache_not_allowed")
+            return None
         level = keys.level(key)
         similarity = None
         if level == "semantic":

@@ -4,7 +4,8 @@
                         │ miss
                         ▼
                  budget check ─▶ classify ─▶ route_input ─▶ decide()
-                        ─▶ failover.run (providers) ─▶ priced ─▶ recorder.record ─▶ cache.write
+                        ─▶ reserve (hard cap) ─▶ failover.run (providers) ─▶ priced ─▶ settle
+                        ─▶ recorder.record ─▶ cache.write
 
 Its rooms: request parsing (``requests``), the response cache (``response_cache``), recording
 (``recorder``), results (``results``), failover and budgets. Everything with I/O is injected
@@ -28,10 +29,11 @@ from switchyard.errors import BudgetExceededError
 from switchyard.providers.base import ChatProvider
 from switchyard.routing import RoutingMode, decide
 from switchyard.routing.matrix import ConfidenceMatrix
-from switchyard.service.budgets import BudgetTracker
+from switchyard.routing.policy import OUTPUT_TOKENS
+from switchyard.service.budgets import BudgetTracker, Reservation
 from switchyard.service.failover import Failover, FailoverConfig
 from switchyard.service.recorder import RequestRecorder
-from switchyard.service.requests import ChatRequest, route_input
+from switchyard.service.requests import ChatRequest, estimate_tokens, route_input
 from switchyard.service.response_cache import ResponseCache
 from switchyard.service.results import CompletionResult, RouteResult, new_request_id, priced
 from switchyard.tenancy import Tenant
@@ -105,20 +107,48 @@ class RouterService:
             return BudgetState(0.0, 0.0, False, None)
         return self.budgets.state(tenant.tenant_id)[1]
 
+    # ---- the hard cap: reserve the worst case, settle the real cost
+    def reserve(self, req: ChatRequest, routed: RouteResult) -> Reservation | None:
+        if self.budgets is None:
+            return None
+        return self.budgets.reserve(req.tenant.tenant_id, worst_case_cost(self.catalog, req, routed))
+
+    def settle(self, reservation: Reservation | None, cost_usd: float) -> None:
+        if self.budgets is not None:
+            self.budgets.settle(reservation, cost_usd)
+
     # ---- completion with failover
     def complete(self, req: ChatRequest, routed: RouteResult) -> CompletionResult:
         d = routed.decision
+        reservation = self.reserve(req, routed)
         start = time.perf_counter()
-        with telemetry.span("provider"):
-            model_id, resp, tried = self.failover.run(
-                (d.model, *d.fallbacks),
-                lambda spec, provider, remaining: provider.complete(spec, req.body, remaining),
-            )
+        try:
+            with telemetry.span("provider"):
+                model_id, resp, tried = self.failover.run(
+                    (d.model, *d.fallbacks),
+                    lambda spec, provider, remaining: provider.complete(spec, req.body, remaining),
+                )
+        except BaseException:
+            self.settle(reservation, 0.0)  # nothing was answered
+            raise
         latency = (time.perf_counter() - start) * 1000
         result = priced(self.catalog, routed, model_id, resp, tried, latency, self.cache.state(req))
+        self.settle(reservation, result.cost_usd)
         self.recorder.record(req, result)
         self.cache.write(req, result)
         return result
+
+
+def worst_case_cost(catalog: Catalog, req: ChatRequest, routed: RouteResult) -> float:
+    """What the request can cost at most, as far as it can be known before the call: the
+    estimated input tokens and ``max_tokens`` (else the task's expected output) on the
+    most expensive model failover may reach."""
+    d = routed.decision
+    body = req.body
+    out = body.get("max_tokens") or body.get("max_completion_tokens") or OUTPUT_TOKENS.get(d.task_type, 400)
+    tokens_in = estimate_tokens(req.messages)
+    costs = [m.cost(tokens_in, int(out)) for m in map(catalog.get, (d.model, *d.fallbacks)) if m]
+    return max(costs, default=d.estimated_cost_usd)
 
 
 def memoised(classify: Callable[[str], Classification], size: int = 256) -> Callable[[str], Classification]:

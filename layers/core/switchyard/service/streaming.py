@@ -18,6 +18,7 @@ from typing import Any
 from switchyard import telemetry
 from switchyard.errors import ProviderError
 from switchyard.providers.base import ProviderResponse
+from switchyard.service.budgets import Reservation
 from switchyard.service.requests import ChatRequest, estimate_tokens
 from switchyard.service.results import CompletionResult, RouteResult, priced
 from switchyard.service.router import RouterService
@@ -33,6 +34,7 @@ class OpenStream:
     rest: Iterator[dict[str, Any]]
     tried: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    reservation: Reservation | None = None  # under the tenant's hard cap, settled at the end
 
 
 def open_stream(service: RouterService, req: ChatRequest, routed: RouteResult) -> OpenStream:
@@ -49,8 +51,13 @@ def open_stream(service: RouterService, req: ChatRequest, routed: RouteResult) -
             raise ProviderError(f"{spec.id}: empty stream", status=502, model=spec.id) from exc
 
     d = routed.decision
-    model_id, (first, rest), tried = service.failover.run((d.model, *d.fallbacks), first_chunk)
-    return OpenStream(routed, model_id, first, rest, tried, start)
+    reservation = service.reserve(req, routed)
+    try:
+        model_id, (first, rest), tried = service.failover.run((d.model, *d.fallbacks), first_chunk)
+    except BaseException:
+        service.settle(reservation, 0.0)
+        raise
+    return OpenStream(routed, model_id, first, rest, tried, start, reservation)
 
 
 def _event(payload: Mapping[str, Any]) -> str:
@@ -123,6 +130,7 @@ def sse(service: RouterService, stream: OpenStream, req: ChatRequest) -> Iterato
     result = priced(
         service.catalog, stream.routed, stream.model, resp, stream.tried, latency, service.cache.state(req)
     )
+    service.settle(stream.reservation, result.cost_usd)
     service.recorder.record(req, result)
     final = pending_finish or {
         "id": meta.get("id"),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from switchyard.errors import StoreError
+from switchyard.errors import BudgetExceededError, StoreError
 from switchyard.tenancy import ApiKeyRecord
 
 if TYPE_CHECKING:
@@ -321,6 +321,42 @@ class UsageStore:
             if "LastEvaluatedKey" not in resp:
                 return out
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def reserve(self, tenant_id: str, month: str, amount: float, cap: float, seed: float) -> float:
+        """Add ``amount`` to the month's committed spend (``spend#<YYYY-MM>``: settled costs plus
+        reservations in flight) only if it stays within ``cap``, atomically across every
+        container; the new total. ``seed`` starts a month's item (the spend the usage counters
+        already hold). BudgetExceededError when it does not fit."""
+        if amount > cap or seed + amount > cap:
+            raise BudgetExceededError(f"the estimated cost ${amount:.6f} does not fit under the hard cap")
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key={"tenant_id": {"S": tenant_id}, "period": {"S": f"spend#{month}"}},
+                UpdateExpression="SET committed_usd = if_not_exists(committed_usd, :seed) + :a",
+                ConditionExpression="attribute_not_exists(committed_usd) OR committed_usd <= :room",
+                ExpressionAttributeValues=to_ddb({":seed": seed, ":a": amount, ":room": cap - amount}),
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise BudgetExceededError("the hard cap is reached (spent plus reserved)") from exc
+            raise StoreError(f"DynamoDB reserve spend failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB reserve spend failed: {exc}") from exc
+        return float(from_ddb(resp.get("Attributes", {})).get("committed_usd", 0.0))
+
+    def settle(self, tenant_id: str, month: str, delta: float) -> None:
+        """Replace a reservation by the real cost: add ``real - reserved`` (often negative)."""
+        _call(
+            "settle spend",
+            lambda: self.client.update_item(
+                TableName=self.table,
+                Key={"tenant_id": {"S": tenant_id}, "period": {"S": f"spend#{month}"}},
+                UpdateExpression="ADD committed_usd :d",
+                ExpressionAttributeValues=to_ddb({":d": delta}),
+            ),
+        )
 
     def get_budget(self, tenant_id: str) -> dict[str, Any] | None:
         resp = _call(

@@ -19,8 +19,16 @@ from .exchange import Exchange
 MALFORMED_BODY = b'{"choices": [ this is not json'
 
 
+# what OpenAI answers a wrong key: the masked key is in the message (it must not reach a tenant)
+BAD_KEY_MESSAGE = "Incorrect API key provided: sk-proj-****************************9876."
+
+
 def injected_error(status: int) -> dict[str, Any]:
     """The body of an injected failure."""
+    if status in (401, 403):
+        return {
+            "error": {"message": BAD_KEY_MESSAGE, "type": "invalid_request_error", "code": "invalid_api_key"}
+        }
     return {"error": {"message": f"injected {status}", "type": "server_error"}}
 
 

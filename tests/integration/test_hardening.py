@@ -1,0 +1,222 @@
+"""Hardening, round 2 (issue 12): each defect found by the adversarial pass, through the HTTP
+API or the handler with events, on DynamoDB Local and the fake upstream."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from switchyard.stores.dynamodb import KeyStore, UsageStore
+from switchyard.tenancy import create_key
+from switchyard_api import deps
+from switchyard_api.app import create_app
+from switchyard_tools.devtools.events import event
+from switchyard_tools.devtools.fake_upstream import FakeUpstream
+from switchyard_tools.devtools.fake_upstream.faults import BAD_KEY_MESSAGE
+from switchyard_tools.devtools.invoke import LambdaContext
+from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
+from switchyard_tools.devtools.serve import serving
+
+pytestmark = pytest.mark.integration
+Stack = Any
+CHAT = "/v1/chat/completions"
+UPSTREAM = {  # catalog model → the fake upstream's model name
+    "llama-3.1-8b": "llama-3.1-8b-instant",
+    "gpt-4o-mini": "gpt-4o-mini",
+    "gpt-4o": "gpt-4o",
+    "claude-3.5-sonnet": "claude-3-5-sonnet-20241022",
+    "llama-3.1-8b-bedrock": "meta.llama3-1-8b-instruct-v1:0",
+}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def unique(text: str) -> str:
+    return f"{text} ({uuid.uuid4().hex[:10]})"
+
+
+def chat(text: str, **extra: Any) -> dict[str, Any]:
+    return {"model": "auto", "messages": [{"role": "user", "content": text}], **extra}
+
+
+@pytest.fixture
+def client(provider_env: FakeUpstream) -> TestClient:
+    return TestClient(create_app(), raise_server_exceptions=False)
+
+
+# ---- (2) the hard cap holds under a concurrent burst
+
+
+def test_a_burst_against_a_hard_cap_spends_at_most_the_cap(
+    provider_env: FakeUpstream, api_env: Stack
+) -> None:
+    tenant = f"capped-{uuid.uuid4().hex[:8]}"
+    key = create_key(KeyStore(api_env.tables["KeysTable"], api_env.client), tenant)
+    usage = UsageStore(api_env.tables["UsageTable"], api_env.client)
+    cap = 0.001
+    usage.put_budget(tenant, {"hard_cap_usd": cap})
+    headers = {**bearer(key), "cache-control": "no-store"}
+
+    def one(i: int) -> int:
+        body = chat(f"What is {i} plus {i}?", model="gpt-4o", max_tokens=20)
+        with httpx.Client(timeout=30) as http:
+            return http.post(f"{base}/chat/completions", headers=headers, json=body).status_code
+
+    with serving() as base, ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(one, range(50)))
+    answered, refused = statuses.count(200), statuses.count(429)
+    assert answered + refused == 50, statuses
+    assert answered >= 1 and refused >= 1
+    month = datetime.now(UTC).strftime("%Y-%m")
+    spent = sum(float(i.get("cost_usd", 0)) for i in usage.days(tenant, f"{month}-01", f"{month}-31"))
+    assert 0 < spent <= cap, (answered, spent)
+
+
+# ---- (3) the per-key model allow-list holds on the cache path
+
+
+def test_a_limited_key_never_gets_a_cached_answer_of_a_model_it_may_not_use(
+    client: TestClient, api_env: Stack
+) -> None:
+    store = KeyStore(api_env.tables["KeysTable"], api_env.client)
+    full = create_key(store, "tenant-allow")
+    limited = create_key(store, "tenant-allow", ["llama-3.1-8b"])
+    body = chat(unique("Prove that there are infinitely many primes."), model="router:quality")
+    first = client.post(CHAT, headers=bearer(full), json=body)
+    assert first.status_code == 200 and first.headers["x-switchyard-model"] != "llama-3.1-8b"
+    assert client.post(CHAT, headers=bearer(full), json=body).headers["x-switchyard-cache"] == "hit"
+    r = client.post(CHAT, headers=bearer(limited), json=body)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-switchyard-model"] == "llama-3.1-8b"
+    assert r.headers["x-switchyard-cache"] != "hit"
+    streamed = client.post(CHAT, headers=bearer(limited), json={**body, "stream": True})
+    assert streamed.headers["x-switchyard-model"] == "llama-3.1-8b"
+
+
+# ---- (5) a provider's 401/403 fails over; its text never reaches the tenant
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_provider_refusing_our_key_fails_over_and_stays_private(
+    client: TestClient, provider_env: FakeUpstream, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = chat(unique("What is the capital of Peru?"))
+    chosen = client.post("/v1/route", headers=bearer(LOCAL_TEST_KEY), json=body).json()["decision"]["model"]
+    provider_env.fail[UPSTREAM[chosen]] = status
+    r = client.post(CHAT, headers=bearer(LOCAL_TEST_KEY), json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["router"]["tried"][0] == chosen and r.headers["x-switchyard-model"] != chosen
+    # every provider refuses: a generic 502 with the request id; the detail is in the log only
+    for m in UPSTREAM.values():
+        provider_env.fail[m] = status
+    with caplog.at_level(logging.WARNING):
+        r = client.post(
+            CHAT, headers=bearer(LOCAL_TEST_KEY), json=chat(unique("What is the capital of Chile?"))
+        )
+    assert r.status_code == 502, r.text
+    err = r.json()["error"]
+    rid = r.headers["x-switchyard-request-id"]
+    assert err["type"] == "upstream_error" and rid in err["message"]
+    assert "sk-proj" not in r.text and "Incorrect API key" not in r.text
+    assert any(BAD_KEY_MESSAGE in str(getattr(rec, "detail", "")) for rec in caplog.records)
+    streamed = client.post(
+        CHAT, headers=bearer(LOCAL_TEST_KEY), json=chat(unique("Name a river."), stream=True)
+    )
+    assert streamed.status_code == 502 and "sk-proj" not in streamed.text
+
+
+# ---- (6) malformed Lambda events get a 400 JSON response
+
+
+def _valid() -> dict[str, Any]:
+    return event("POST", "/v1/route", chat("hi there"), bearer(LOCAL_TEST_KEY))
+
+
+def _without(path: str) -> dict[str, Any]:
+    e = _valid()
+    *parents, last = path.split(".")
+    node = e
+    for p in parents:
+        node = node[p]
+    del node[last]
+    return e
+
+
+MALFORMED_EVENTS = {
+    "no version": lambda: _without("version"),
+    "no requestContext": lambda: _without("requestContext"),
+    "no http.method": lambda: _without("requestContext.http.method"),
+    "no http": lambda: _without("requestContext.http"),
+    "bad base64": lambda: {**_valid(), "body": "not base64 at all!!", "isBase64Encoded": True},
+    "body a number": lambda: {**_valid(), "body": 5},
+    "body an object": lambda: {**_valid(), "body": {"messages": []}},
+    "headers null": lambda: {**_valid(), "headers": None},
+    "lone surrogate header": lambda: {**_valid(), "headers": {**_valid()["headers"], "x-a": "\ud800"}},
+    "isBase64Encoded a string": lambda: {**_valid(), "isBase64Encoded": "yes"},
+    "rawPath a number": lambda: {**_valid(), "rawPath": 7},
+    "cookies not a list": lambda: {**_valid(), "cookies": "a=b"},
+    "not an object": lambda: ["version", "2.0"],
+    "REST API v1 event": lambda: {"httpMethod": "GET", "path": "/health", "headers": {}},
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED_EVENTS))
+def test_malformed_events_get_a_400_json_response(provider_env: FakeUpstream, name: str) -> None:
+    from switchyard_api.handler import handler
+
+    out = handler(MALFORMED_EVENTS[name](), LambdaContext())
+    assert out["statusCode"] == 400, out
+    assert out["headers"]["content-type"] == "application/json"
+    assert json.loads(out["body"])["error"]["code"] == "bad_event"
+
+
+def test_a_valid_event_still_routes(provider_env: FakeUpstream) -> None:
+    from switchyard_api.handler import handler
+
+    out = handler(_valid(), LambdaContext())
+    assert out["statusCode"] == 200 and json.loads(out["body"])["decision"]["model"]
+
+
+# ---- (7) ambiguous credentials are refused
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("authorization", "Basic dXNlcjpwYXNz"), ("x-api-key", LOCAL_TEST_KEY)],
+        [("authorization", f"Bearer {LOCAL_TEST_KEY}"), ("x-api-key", "sy-someone-else")],
+        [("authorization", f"Bearer {LOCAL_TEST_KEY}"), ("authorization", "Bearer sy-someone-else")],
+        [("x-api-key", LOCAL_TEST_KEY), ("x-api-key", "sy-someone-else")],
+    ],
+    ids=["basic+x-api-key", "bearer-a+x-api-key-b", "two-authorization", "two-x-api-key"],
+)
+def test_ambiguous_credentials_are_a_401(client: TestClient, headers: list[tuple[str, str]]) -> None:
+    r = client.post("/v1/route", headers=headers, json=chat("hello"))
+    assert r.status_code == 401 and "Ambiguous credentials" in r.json()["error"]["message"]
+
+
+def test_the_same_key_in_both_headers_is_accepted(client: TestClient) -> None:
+    headers = {"authorization": f"Bearer {LOCAL_TEST_KEY}", "x-api-key": LOCAL_TEST_KEY}
+    assert client.post("/v1/route", headers=headers, json=chat("hello")).status_code == 200
+
+
+def test_two_authorization_headers_in_an_event_are_a_401(provider_env: FakeUpstream) -> None:
+    from switchyard_api.handler import handler
+
+    e = event("POST", "/v1/route", chat("hi"), {"authorization": f"Bearer {LOCAL_TEST_KEY},Bearer sy-x"})
+    out = handler(e, LambdaContext())
+    assert out["statusCode"] == 401
+
+
+def test_reset_between_tests() -> None:
+    deps.reset()
