@@ -1,6 +1,9 @@
 """Paths shared by the tests."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -15,3 +18,22 @@ def provider_env_names() -> tuple[str, ...]:
     for spec in load_catalog().providers.values():
         names += [n for n in (spec.api_key_env, spec.base_url_env, spec.region_env) if n]
     return (*names, "SWITCHYARD_PROVIDER_SECRET_ARN")
+
+
+@contextmanager
+def trusted(stack: Any, *tenants: str) -> Iterator[None]:
+    """The operator marks these tenants as trusted (their feedback trains the shared matrix),
+    as `switchyard tenants trust` does; the previous list is restored after."""
+    from switchyard.learning.rescore import TRUSTED
+    from switchyard.stores.dynamodb import StateStore
+
+    state = StateStore(stack.tables["MatrixTable"], stack.client)
+    before = state.get(TRUSTED)
+    state.put(TRUSTED, {"tenants": sorted(set(tenants))})
+    try:
+        yield
+    finally:
+        if before is None:
+            stack.client.delete_item(TableName=stack.tables["MatrixTable"], Key={"name": {"S": TRUSTED}})
+        else:
+            state.put(TRUSTED, {k: v for k, v in before.items() if k != "name"})

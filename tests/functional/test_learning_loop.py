@@ -4,6 +4,8 @@ other task types keep their models."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,7 +17,7 @@ from switchyard_api.app import create_app
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
 from switchyard_tools.devtools.invoke import invoke
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
-from tests_support import EVENTS, TEMPLATE
+from tests_support import EVENTS, TEMPLATE, trusted
 
 AUTH = {"authorization": f"Bearer {LOCAL_TEST_KEY}"}
 CODING = [
@@ -48,7 +50,14 @@ def client(provider_env: FakeUpstream, monkeypatch: pytest.MonkeyPatch) -> TestC
     return TestClient(create_app())
 
 
-def test_feedback_moves_coding_up_a_tier(client: TestClient, api_env) -> None:
+@pytest.fixture
+def operator_trusts_local_dev(api_env) -> Iterator[None]:
+    """The operator's own tenant is trusted: its feedback trains the shared matrix."""
+    with trusted(api_env, "local-dev"):
+        yield
+
+
+def test_feedback_moves_coding_up_a_tier(client: TestClient, api_env, operator_trusts_local_dev) -> None:
     before = dict(zip(CODING, models_for(client, CODING), strict=True))
     before_others = models_for(client, OTHERS)
     cheap = min(before.values(), key=lambda m: CATALOG.by_id[m].tier)
@@ -107,7 +116,9 @@ def test_feedback_is_tenant_scoped_and_idempotent(client: TestClient, api_env) -
     assert bad.status_code == 400
 
 
-def test_a_changed_vote_replaces_the_counted_one(client: TestClient, api_env) -> None:
+def test_a_changed_vote_replaces_the_counted_one(
+    client: TestClient, api_env, operator_trusts_local_dev
+) -> None:
     from switchyard.stores.dynamodb import MatrixStore
 
     matrices = MatrixStore(api_env.tables["MatrixTable"], api_env.client)

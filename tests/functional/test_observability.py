@@ -17,7 +17,7 @@ from switchyard_tools.devtools.events import event
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
 from switchyard_tools.devtools.invoke import invoke
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
-from tests_support import EVENTS, TEMPLATE
+from tests_support import EVENTS, TEMPLATE, trusted
 
 
 def emf_lines(out: str) -> list[dict[str, Any]]:
@@ -94,10 +94,10 @@ def test_rescore_reports_a_significant_quality_drop(api_env: Any, capsys: pytest
     saved = matrices.get()
     now = datetime.now(UTC)
     store = FeedbackStore(api_env.tables["FeedbackTable"], api_env.client)
-    for i in range(30):  # 4 good answers in 30 for a cell whose prior is 0.90
+    for i in range(30):  # 4 good answers in 30 for a cell whose prior is 0.90, from two tenants
         store.put(
             {
-                "tenant_id": "obs-tenant",
+                "tenant_id": f"obs-tenant-{i % 2}",
                 "request_id": f"req_obs_{now.timestamp()}_{i}",
                 "rater": "judge",
                 "score": 1.0 if i < 4 else 0.0,
@@ -109,7 +109,8 @@ def test_rescore_reports_a_significant_quality_drop(api_env: Any, capsys: pytest
         )
     capsys.readouterr()
     try:
-        summary = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
+        with trusted(api_env, "obs-tenant-0", "obs-tenant-1"):
+            summary = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
         published = metrics_in(emf_lines(capsys.readouterr().out))
     finally:  # leave the shared matrix as other tests expect it
         if saved:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +22,10 @@ from switchyard_api.app import create_app
 from switchyard_tools.devtools.events import event
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
 from switchyard_tools.devtools.fake_upstream.faults import BAD_KEY_MESSAGE
-from switchyard_tools.devtools.invoke import LambdaContext
+from switchyard_tools.devtools.invoke import LambdaContext, invoke
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from switchyard_tools.devtools.serve import serving
+from tests_support import EVENTS, TEMPLATE, trusted
 
 pytestmark = pytest.mark.integration
 Stack = Any
@@ -220,3 +222,164 @@ def test_two_authorization_headers_in_an_event_are_a_401(provider_env: FakeUpstr
 
 def test_reset_between_tests() -> None:
     deps.reset()
+
+
+# ---- (1) one tenant's feedback changes its own routing only
+
+
+@pytest.fixture
+def fresh_matrix(
+    provider_env: FakeUpstream, api_env: Stack, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Stack]:
+    """Matrix refreshed on every request; the shared matrix restored after the test."""
+    from switchyard.stores.dynamodb import MatrixStore
+
+    monkeypatch.setenv("SWITCHYARD_MATRIX_REFRESH_SECONDS", "0")
+    deps.reset()
+    matrices = MatrixStore(api_env.tables["MatrixTable"], api_env.client)
+    saved = matrices.get()
+    try:
+        yield api_env
+    finally:
+        if saved:
+            matrices.put(saved["cells"], str(saved["version"]), str(saved["updated_at"]))
+        else:
+            api_env.client.delete_item(
+                TableName=api_env.tables["MatrixTable"], Key={"name": {"S": "default"}}
+            )
+        deps.reset()
+
+
+def rescore() -> dict[str, Any]:
+    return dict(invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json"))
+
+
+def test_one_tenant_cannot_change_routing_for_another(fresh_matrix: Stack) -> None:
+    stack = fresh_matrix
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    store = KeyStore(stack.tables["KeysTable"], stack.client)
+    tag = uuid.uuid4().hex[:8]
+    a, b = f"tenant-a-{tag}", f"tenant-b-{tag}"
+    key_a = create_key(store, a)
+    keys_b = [create_key(store, b) for _ in range(6)]
+    hours = chat("What are your business hours?")
+    rescore()  # start from a clean window
+
+    def routed(key: str) -> str:
+        return str(client.post("/v1/route", headers=bearer(key), json=hours).json()["decision"]["model"])
+
+    assert routed(key_a) == routed(keys_b[0]) == "llama-3.1-8b"
+    # B's answers on llama; a free-text rater no longer multiplies one request's votes
+    ids = []
+    for i in range(12):
+        r = client.post(
+            CHAT,
+            headers={**bearer(keys_b[0]), "cache-control": "no-store"},
+            json=chat(f"What are your business hours? (ticket {i})"),
+        )
+        assert r.status_code == 200 and r.json()["model"] == "llama-3.1-8b", r.text
+        ids.append(r.json()["router"]["request_id"])
+    raters = set()
+    for n in range(300):
+        fb = {"request_id": ids[0], "rating": "down", "rater": f"attacker-{n}"}
+        r = client.post("/v1/feedback", headers=bearer(keys_b[0]), json=fb)
+        assert r.status_code == 200, r.text
+        raters.add(r.json()["rater"])
+    assert len(raters) == 1 and next(iter(raters)).startswith("rater-") and keys_b[0][:9] not in raters.pop()
+    stored = stack.client.query(
+        TableName=stack.tables["FeedbackTable"],
+        KeyConditionExpression="tenant_request = :k",
+        ExpressionAttributeValues={":k": {"S": f"{b}#{ids[0]}"}},
+    )["Items"]
+    assert len(stored) == 1  # one vote per rater per request
+    # at most 5 keys rate one request: the sixth is refused
+    for k in keys_b[1:5]:
+        assert (
+            client.post(
+                "/v1/feedback", headers=bearer(k), json={"request_id": ids[0], "rating": "down"}
+            ).status_code
+            == 200
+        )
+    sixth = client.post(
+        "/v1/feedback", headers=bearer(keys_b[5]), json={"request_id": ids[0], "rating": "down"}
+    )
+    assert sixth.status_code == 429 and sixth.json()["error"]["code"] == "too_many_raters"
+    # B rates all its llama answers down with five keys: 60 votes
+    for rid in ids[1:]:
+        for k in keys_b[:5]:
+            client.post("/v1/feedback", headers=bearer(k), json={"request_id": rid, "rating": "down"})
+    summary = rescore()
+    assert b in summary["tenants_updated"]
+    assert summary["changed"] == [] and summary["regressions"] == []  # the shared matrix is untouched
+    assert routed(key_a) == "llama-3.1-8b"  # A routes as before
+    assert routed(keys_b[0]) != "llama-3.1-8b"  # B's own experience moved B's routing
+
+
+def test_a_trusted_tenant_trains_the_shared_matrix_but_cannot_raise_an_alarm_alone(
+    fresh_matrix: Stack,
+) -> None:
+    stack = fresh_matrix
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    store = KeyStore(stack.tables["KeysTable"], stack.client)
+    tag = uuid.uuid4().hex[:8]
+    t = f"tenant-trusted-{tag}"
+    keys = [create_key(store, t) for _ in range(5)]
+    rescore()
+    ids = []
+    for i in range(8):
+        r = client.post(
+            CHAT,
+            headers={**bearer(keys[0]), "cache-control": "no-store"},
+            json=chat(f"What is {i} times {i}?"),
+        )
+        ids.append((r.json()["router"]["request_id"], r.json()["model"], r.json()["router"]["task_type"]))
+    for rid, _, _ in ids:
+        for k in keys:
+            client.post("/v1/feedback", headers=bearer(k), json={"request_id": rid, "rating": "down"})
+    with trusted(stack, t):
+        summary = rescore()
+    model, task = ids[0][1], ids[0][2]
+    assert (model, task) in {(c["model"], c["task_type"]) for c in summary["changed"]}
+    assert summary["regressions"] == []  # 40 bad votes, one tenant: no alarm on the shared matrix
+    assert t not in summary["tenants_updated"]
+
+
+# ---- (9) what a newcomer trips over
+
+
+def test_usage_budget_spend_agrees_with_the_totals(client: TestClient, api_env: Stack) -> None:
+    tenant = f"usage-{uuid.uuid4().hex[:8]}"
+    key = create_key(KeyStore(api_env.tables["KeysTable"], api_env.client), tenant)
+    for q in ("What is the capital of Peru?", "Write a haiku about rain."):
+        assert client.post(CHAT, headers=bearer(key), json=chat(unique(q))).status_code == 200
+    report = client.get("/v1/usage", headers=bearer(key)).json()
+    assert report["totals"]["cost_usd"] > 0
+    assert report["budget"]["spent_usd"] == pytest.approx(report["totals"]["cost_usd"], abs=1e-6)
+    # a period that is not the current month still reports this month's spend in the budget
+    old = client.get("/v1/usage", headers=bearer(key), params={"start": "2025-01-01", "end": "2025-01-31"})
+    assert old.json()["totals"]["cost_usd"] == 0
+    assert old.json()["budget"]["spent_usd"] == pytest.approx(report["totals"]["cost_usd"], abs=1e-6)
+
+
+def test_a_named_model_is_not_presented_as_a_routing_decision(client: TestClient) -> None:
+    r = client.post(CHAT, headers=bearer(LOCAL_TEST_KEY), json=chat(unique("Hello"), model="llama-3.1-8b"))
+    assert r.status_code == 200, r.text
+    router = r.json()["router"]
+    assert router["mode"] == "pinned" and router["reasons"] == [
+        "llama-3.1-8b named in the request: not routed"
+    ]
+    assert "x-switchyard-task" not in r.headers and "x-switchyard-complexity" not in r.headers
+    assert r.headers["x-switchyard-routed"] == "false"
+    routed = client.post(CHAT, headers=bearer(LOCAL_TEST_KEY), json=chat(unique("Hello")))
+    assert "x-switchyard-task" in routed.headers and "x-switchyard-routed" not in routed.headers
+
+
+def test_dispatch_returns_the_router_object_once(client: TestClient) -> None:
+    r = client.post(
+        "/v1/dispatch",
+        headers=bearer(LOCAL_TEST_KEY),
+        json={"messages": [{"role": "user", "content": unique("Hi")}]},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "router" in body and "router" not in body["completion"]

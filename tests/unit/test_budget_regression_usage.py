@@ -79,8 +79,10 @@ def test_binomial_cdf_matches_the_definition(k: int, n: int, p: float) -> None:
     assert binom_cdf(k, n, p) == pytest.approx(brute_cdf(k, n, p), rel=1e-9, abs=1e-15)
 
 
-def votes(model: str, task: str, good: int, bad: int) -> list[Observation]:
-    return [Observation(model, task, 1.0)] * good + [Observation(model, task, 0.0)] * bad
+def votes(model: str, task: str, good: int, bad: int, tenants: int = 2) -> list[Observation]:
+    """Votes spread over ``tenants`` tenants in turn."""
+    scores = [1.0] * good + [0.0] * bad
+    return [Observation(model, task, s, source=f"t{i % tenants}") for i, s in enumerate(scores)]
 
 
 def test_a_significant_drop_is_a_regression_and_noise_is_not() -> None:
@@ -96,6 +98,9 @@ def test_a_significant_drop_is_a_regression_and_noise_is_not() -> None:
     assert len(detect(m, votes("gpt-4o", "coding", 22, 8), TIERS)) == 1  # P = 0.008
     # models outside the catalog are ignored
     assert detect(m, votes("retired-model", "coding", 0, 50), TIERS) == []
+    # one tenant alone cannot raise it, however many votes it sends
+    assert detect(m, votes("gpt-4o", "coding", 0, 300, tenants=1), TIERS) == []
+    assert len(detect(m, votes("gpt-4o", "coding", 0, 300, tenants=2), TIERS)) == 1
 
 
 def test_usage_period_defaults_and_errors() -> None:

@@ -86,12 +86,16 @@ def test_authentication_remembers_a_key_for_its_ttl_on_the_injected_clock() -> N
     assert auth.authenticate("sy-abc").tenant_id == "acme" and keys.reads == 1
     now[0] += 0.2
     assert auth.authenticate("sy-abc").tenant_id == "acme" and keys.reads == 2
-    # the store is down: a key verified before still works, an unknown one is a StoreError
+    # the store is down: a key verified lately still works, an unknown one is a StoreError
     keys.down = True
     now[0] += 120
     assert auth.authenticate("sy-abc").tenant_id == "acme"
     with pytest.raises(StoreError):
         auth.authenticate("sy-other")
+    # ... but not for ever: past the stale bound (5 min after its last verification) it is a 503 too
+    now[0] += 300 - 120
+    with pytest.raises(StoreError):
+        auth.authenticate("sy-abc")
     keys.down = False
     with pytest.raises(AuthError, match="Incorrect API key"):
         auth.authenticate("sy-other")

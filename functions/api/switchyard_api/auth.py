@@ -1,9 +1,11 @@
 """Authentication: the presented API key → its tenant.
 
 Keys are compared by their SHA-256 in constant time (``tenancy.verify``). A verified key is
-remembered per container for ``ttl_seconds`` (a revoked key keeps working that long), and
-while the key store is unavailable a key verified before keeps working; an unknown key then
-is a StoreError (503), never a guess.
+remembered per container for ``ttl_seconds`` (a revoked key keeps working that long: 60 s).
+While the key store is unavailable, a key verified in the last ``max_stale_seconds`` (5 min)
+keeps working, so an outage does not lock every caller out; past that, and for any key not
+verified before, the answer is a StoreError (503), never a guess. So a revoked key stops
+working at most 60 s after revocation, or 5 min when DynamoDB is down at the same time.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from switchyard.errors import AuthError, StoreError
 from switchyard.tenancy import ApiKeyRecord, Tenant, hash_key, verify
 
 AUTH_CACHE_SECONDS = 60.0
+MAX_STALE_SECONDS = 300.0  # how long a verified key outlives its TTL while the key store is down
 
 
 class KeyLookup(Protocol):
@@ -63,9 +66,11 @@ class Authenticator:
         keys: KeyLookup,
         ttl_seconds: float = AUTH_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        max_stale_seconds: float = MAX_STALE_SECONDS,
     ) -> None:
         self.keys = keys
         self.ttl_seconds = ttl_seconds
+        self.max_stale_seconds = max_stale_seconds
         self.clock = clock
         self._verified: dict[str, tuple[float, Tenant]] = {}
         self._lock = Lock()
@@ -82,7 +87,7 @@ class Authenticator:
             record = self.keys.get(digest)
         except StoreError:
             telemetry.count("auth_store_errors")
-            if hit:  # the key store is down: honour a key verified before
+            if hit and now - hit[0] < self.max_stale_seconds:  # the store is down: a key verified lately
                 return hit[1]
             raise
         tenant = verify(record, digest)

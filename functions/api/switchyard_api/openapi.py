@@ -24,7 +24,7 @@ DESCRIPTIONS = {
     404: "Unknown model or resource.",
     413: "Request body over SWITCHYARD_MAX_BODY_BYTES.",
     422: "A provider refused the request as unprocessable.",
-    429: "Every eligible provider is rate limiting.",
+    429: "Rate limited: every eligible provider, the tenant's hard cap, or a request's raters.",
     502: "Every eligible provider failed.",
     503: "No provider is configured, or a store is unavailable.",
 }

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     budget_exponent: float = 1.0  # shape of the shift from soft_start to 100% of the budget
     budget_refresh_seconds: float = 30.0
 
+    # Feedback: the API keys whose votes one request may collect (each key votes once, replaceably)
+    feedback_max_raters: int = Field(default=5, ge=1)
+
     # Requests and logs
     max_body_bytes: int = 1_000_000
     log_prompts: bool = False

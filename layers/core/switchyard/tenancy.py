@@ -25,6 +25,13 @@ class Tenant(BaseModel):
     tenant_id: str
     key_id: str
     allowed_models: frozenset[str] | None = None
+    rater_id: str = ""  # the key as a feedback rater: opaque, stable, reveals nothing of the key
+
+
+def rater_id(key_hash: str) -> str:
+    """The rater identity of a key: derived by the server from the key's hash (a client cannot
+    choose it, and it says nothing about the key itself)."""
+    return "rater-" + hashlib.sha256(b"switchyard-rater:" + key_hash.encode("ascii")).hexdigest()[:20]
 
 
 def new_key() -> str:
@@ -50,7 +57,12 @@ def verify(record: ApiKeyRecord | None, presented_hash: str) -> Tenant | None:
     if not hmac.compare_digest(record.key_hash, presented_hash):
         return None
     allowed = frozenset(record.allowed_models) if record.allowed_models else None
-    return Tenant(tenant_id=record.tenant_id, key_id=record.key_id, allowed_models=allowed)
+    return Tenant(
+        tenant_id=record.tenant_id,
+        key_id=record.key_id,
+        allowed_models=allowed,
+        rater_id=rater_id(record.key_hash),
+    )
 
 
 class KeyWriter(Protocol):

@@ -38,8 +38,7 @@ def _headers(result: CompletionResult) -> dict[str, str]:
     headers = {
         "x-switchyard-request-id": info["request_id"],
         "x-switchyard-model": info["model"],
-        "x-switchyard-task": info["task_type"],
-        "x-switchyard-complexity": f"{info['complexity']:.2f}",
+        **_decision_headers(result.route),
         "x-switchyard-cost-usd": f"{info['cost_usd']:.8f}",
         "x-switchyard-baseline-cost-usd": f"{info['baseline_cost_usd']:.8f}",
         "x-switchyard-savings-usd": f"{info['savings_usd']:.8f}",
@@ -50,6 +49,24 @@ def _headers(result: CompletionResult) -> dict[str, str]:
     if result.cache_similarity is not None:
         headers["x-switchyard-cache-similarity"] = f"{result.cache_similarity:.4f}"
     return headers
+
+
+def _decision_headers(routed: RouteResult) -> dict[str, str]:
+    """What the router decided; nothing for a model named in the request (no decision)."""
+    d = routed.decision
+    if d.mode == "pinned":
+        return {"x-switchyard-routed": "false"}
+    return {"x-switchyard-task": d.task_type, "x-switchyard-complexity": f"{d.complexity:.2f}"}
+
+
+def _dispatch_body(result: CompletionResult) -> dict[str, Any]:
+    """The completion (its ``router`` field once, beside it), the decision and the router info."""
+    completion = {k: v for k, v in result.body.items() if k != "router"}
+    return {
+        "completion": completion,
+        "decision": result.route.decision.as_dict(),
+        "router": result.router_info(),
+    }
 
 
 def _chat_request(http: Request, tenant: Tenant, parsed: BaseModel, scope: str) -> ChatRequest:
@@ -146,12 +163,10 @@ async def _stream(
         raise _no_provider(exc, routed) from exc
     except ProviderError as exc:
         raise _provider_failed(exc, routed) from exc
-    d = routed.decision
     headers = {
         "x-switchyard-request-id": routed.request_id,
         "x-switchyard-model": opened.model,
-        "x-switchyard-task": d.task_type,
-        "x-switchyard-complexity": f"{d.complexity:.2f}",
+        **_decision_headers(routed),
         "x-switchyard-cache": service.cache.state(req),
         "cache-control": "no-cache",
     }
@@ -170,13 +185,13 @@ async def dispatch(request: Request, tenant: TenantDep, body: JsonBody, c: Conta
     hit = await blocking(request, service.from_cache, req)
     if hit is not None:
         return JSONResponse(
-            {"completion": hit.body, "decision": hit.route.decision.as_dict(), "router": hit.router_info()},
+            _dispatch_body(hit),
             headers=_headers(hit),
         )
     routed = await blocking(request, _route, c, req, None, parsed.routing_mode)
     result = await _complete(request, service, req, routed)
     return JSONResponse(
-        {"completion": result.body, "decision": routed.decision.as_dict(), "router": result.router_info()},
+        _dispatch_body(result),
         headers=_headers(result),
     )
 

@@ -21,7 +21,7 @@ router = APIRouter()
 @router.post(
     "/v1/feedback",
     openapi_extra=openapi.json_request(FeedbackIn),
-    responses=openapi.responses(*openapi.BODY, 404, ok=openapi.FEEDBACK),
+    responses=openapi.responses(*openapi.BODY, 404, 429, ok=openapi.FEEDBACK),
 )
 async def feedback(request: Request, tenant: TenantDep, body: JsonBody, c: ContainerDep) -> JSONResponse:
     try:
@@ -40,11 +40,27 @@ async def feedback(request: Request, tenant: TenantDep, body: JsonBody, c: Conta
             "request_not_found",
             "request_id",
         )
+    # The rater is the API key (an id the server derives; a client's ``rater`` is not trusted):
+    # one vote per key per request, replaced when it votes again, and at most
+    # ``feedback_max_raters`` keys per request.
+    rater = tenant.rater_id
+    voted = await blocking(request, c.feedback.exists, tenant.tenant_id, fb.request_id, rater)
+    if not voted:
+        limit = c.settings.feedback_max_raters
+        counted = await blocking(request, c.request_log.add_rater, tenant.tenant_id, fb.request_id, limit)
+        if not counted:
+            raise ApiError(
+                429,
+                f"request '{fb.request_id}' already has feedback from {limit} API keys",
+                "invalid_request_error",
+                "too_many_raters",
+                "request_id",
+            )
     now = datetime.now(UTC)
     item = {
         "tenant_id": tenant.tenant_id,
         "request_id": fb.request_id,
-        "rater": fb.rater or tenant.key_id,
+        "rater": rater,
         "score": fb.value,
         "model": logged.get("model"),
         "task_type": logged.get("task_type"),

@@ -69,12 +69,24 @@ MERGE = {"are": "is", "am": "is", "be": "is", "which": "what"}
 
 @dataclass(frozen=True)
 class Probe:
-    """What the semantic level compares: the guard's terms and the prompt embedding."""
+    """What the semantic level compares: the guard's terms and the prompt embedding. A probe
+    read back from the cache has no terms, only their digest (the cache stores no words)."""
 
     terms: tuple[str, ...]  # canonical content terms, in order, repeats kept
     numbers: tuple[str, ...]  # numbers and answer-changing symbols, in order of appearance
     negated: bool
     embedding: NDArray[np.float32]  # unit norm, [DIM]
+    stored_digest: str | None = None  # set on probes read back from the cache
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of what the guard compares (terms, numbers, negation): equal digests, equal guard."""
+        if self.stored_digest is not None:
+            return self.stored_digest
+        material = (
+            "\x1f".join(self.terms) + "\x1e" + "\x1f".join(self.numbers) + ("\x1e-" if self.negated else "")
+        )
+        return hashlib.sha256(material.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -155,8 +167,7 @@ def lsh_buckets(embedding: NDArray[np.float32]) -> list[int]:
 
 
 def terms_bucket(p: Probe) -> str:
-    material = "\x1f".join(p.terms) + "\x1e" + "\x1f".join(p.numbers) + ("\x1e-" if p.negated else "")
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
+    return p.digest[:16]
 
 
 def terms_key(tenant_id: str, fingerprint: str, p: Probe) -> str:
@@ -176,11 +187,7 @@ def bucket_keys(tenant_id: str, fingerprint: str, p: Probe) -> list[str]:
 def guard(query: Probe, candidate: Probe) -> bool:
     """What must match exactly: canonical terms (so entities, units, languages, pronouns,
     question words and their order), numbers and negation parity."""
-    return (
-        query.terms == candidate.terms
-        and query.numbers == candidate.numbers
-        and query.negated == candidate.negated
-    )
+    return query.digest == candidate.digest
 
 
 def match(query: Probe, candidates: Iterable[Candidate], threshold: float = THRESHOLD) -> Match | None:
@@ -197,12 +204,12 @@ def match(query: Probe, candidates: Iterable[Candidate], threshold: float = THRE
 
 # ---- what a bucket item stores per entry (DynamoDB attribute values: str, bytes, list, bool)
 def entry_fields(ref: str, p: Probe, expires_at: int) -> dict[str, Any]:
-    """One candidate entry as stored in a bucket item's list (~600 bytes for 10 terms)."""
+    """One candidate entry as stored (~600 bytes): the embedding (float16) and the digest of
+    the guard's terms, never the words themselves (docs/OPERATIONS.md, privacy)."""
     return {
         "ref": ref,
         "emb": p.embedding.astype(np.float16).tobytes(),
-        "terms": list(p.terms),
-        "numbers": list(p.numbers),
+        "digest": p.digest,
         "negated": p.negated,
         "expires_at": int(expires_at),
     }
@@ -212,14 +219,19 @@ def candidate_from_fields(fields: Mapping[str, Any]) -> Candidate | None:
     """The inverse of ``entry_fields``; None for a malformed entry (never raises)."""
     try:
         emb = np.frombuffer(bytes(fields["emb"]), dtype=np.float16).astype(np.float32)
-        terms = tuple(str(t) for t in fields["terms"])
-        numbers = tuple(str(n) for n in fields.get("numbers", ()))
         if emb.shape != (DIM,):
             return None
         norm = float(np.linalg.norm(emb))
         if norm == 0.0 or not np.isfinite(norm):
             return None
-        return Candidate(str(fields["ref"]), Probe(terms, numbers, bool(fields["negated"]), emb / norm))
+        unit = (emb / np.float32(norm)).astype(np.float32)
+        negated = bool(fields["negated"])
+        if "digest" in fields:
+            return Candidate(str(fields["ref"]), Probe((), (), negated, unit, str(fields["digest"])))
+        # an entry written before digests (at most one TTL ago): its words give the digest
+        terms = tuple(str(t) for t in fields["terms"])
+        numbers = tuple(str(n) for n in fields.get("numbers", ()))
+        return Candidate(str(fields["ref"]), Probe(terms, numbers, negated, unit))
     except (KeyError, TypeError, ValueError):
         return None
 

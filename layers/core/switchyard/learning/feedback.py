@@ -12,6 +12,7 @@ class FeedbackIn(BaseModel):
     score: float | None = Field(default=None, ge=0.0, le=1.0)
     rating: Literal["up", "down"] | None = None
     comment: str | None = Field(default=None, max_length=2000)
+    # accepted for compatibility and ignored: the rater is the API key (an id the server derives)
     rater: str | None = Field(default=None, min_length=1, max_length=128)
 
     @model_validator(mode="after")

@@ -2,7 +2,9 @@
 
 A cell (model × task type) has *regressed significantly* in a rescore window when all hold:
 
-- at least ``min_votes`` votes arrived for it in the window (a handful proves nothing);
+- at least ``min_votes`` votes arrived for it in the window (a handful proves nothing),
+  from at least ``min_sources`` tenants (one tenant's votes alone never raise the alarm on
+  the shared matrix: that tenant may be mistaken, or hostile);
 - their mean is at least ``min_drop`` below the cell's quality before the window
   (a practically relevant drop, not a rounding wobble);
 - a one-sided exact binomial test rejects "the cell still answers well at its old rate":
@@ -26,6 +28,7 @@ from switchyard.routing.matrix import ConfidenceMatrix
 ALPHA = 0.01
 MIN_VOTES = 10
 MIN_DROP = 0.10
+MIN_SOURCES = 2  # distinct tenants behind a regression of the shared matrix
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,16 @@ def detect(
     alpha: float = ALPHA,
     min_votes: float = MIN_VOTES,
     min_drop: float = MIN_DROP,
+    min_sources: int = MIN_SOURCES,
 ) -> list[Regression]:
+    obs = list(observations)
+    sources: dict[tuple[str, str], set[str]] = {}
+    for o in obs:
+        if o.weight > 0:
+            sources.setdefault((o.model, o.task_type), set()).add(o.source)
     out: list[Regression] = []
-    for (model, task), (total, weight) in sorted(aggregate(observations).items()):
-        if model not in tiers or weight < min_votes:
+    for (model, task), (total, weight) in sorted(aggregate(obs).items()):
+        if model not in tiers or weight < min_votes or len(sources.get((model, task), ())) < min_sources:
             continue
         p0 = before.quality(model, tiers[model], task)
         observed = total / weight

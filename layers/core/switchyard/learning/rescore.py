@@ -1,6 +1,13 @@
-"""The scheduled rescore: feedback since the last run → a new confidence matrix.
+"""The scheduled rescore: feedback since the last run → new confidence matrices.
 
-I/O through the injected stores; the arithmetic is ``scoring.update``.
+- Votes of tenants the operator marked as *trusted* (``switchyard tenants trust``; the
+  ``trusted-tenants`` state item) update the **shared** matrix, which routes every tenant.
+- Every other tenant's votes update only **that tenant's** own cells (its ``tenant#<id>``
+  item: Σ score and count per model × task), which its routing lays over the shared matrix.
+  So no tenant can move another tenant's routing, however many votes it sends.
+- A regression on the shared matrix needs votes from at least two tenants (``regression``).
+
+I/O through the injected stores; the arithmetic is ``scoring.update`` / ``scoring.add_evidence``.
 """
 
 from __future__ import annotations
@@ -12,11 +19,12 @@ from typing import Any, Protocol
 from switchyard.catalog import Catalog
 from switchyard.classifier.features import TASK_TYPES
 from switchyard.learning.regression import detect
-from switchyard.learning.scoring import Observation, update
-from switchyard.routing.matrix import PRIOR, ConfidenceMatrix
+from switchyard.learning.scoring import Observation, add_evidence, update
+from switchyard.routing.matrix import PRIOR, ConfidenceMatrix, evidence_from_item, evidence_to_item
 
 log = logging.getLogger(__name__)
 STATE = "rescore-state"
+TRUSTED = "trusted-tenants"  # state item: {"tenants": [tenant ids whose votes train the shared matrix]}
 EPOCH = "1970-01-01T00:00:00.000+00:00"
 MAX_DAYS = 35  # a first run, or a long gap, reads at most this far back
 
@@ -24,6 +32,8 @@ MAX_DAYS = 35  # a first run, or a long gap, reads at most this far back
 class Matrices(Protocol):
     def get(self) -> dict[str, Any] | None: ...
     def put(self, cells: Any, version: str, updated_at: str, previous: str | None = None) -> None: ...
+    def get_tenant(self, tenant_id: str) -> dict[str, Any] | None: ...
+    def put_tenant(self, tenant_id: str, cells: Any, version: str, updated_at: str) -> None: ...
 
 
 class Feedback(Protocol):
@@ -51,19 +61,40 @@ def run(
     stored = matrices.get()
     matrix = ConfidenceMatrix.from_item(stored["cells"], str(stored["version"])) if stored else PRIOR
     rated = [i for i in items if i.get("model") and i.get("task_type")]
-    observations = [Observation(str(i["model"]), str(i["task_type"]), float(i["score"])) for i in rated]
+    observations = [
+        Observation(
+            str(i["model"]), str(i["task_type"]), float(i["score"]), source=str(i.get("tenant_id", ""))
+        )
+        for i in rated
+    ]
     # a changed vote: take back what an earlier run counted for this (request, rater)
     observations += [
-        Observation(str(i["model"]), str(i["task_type"]), float(i["counted_score"]), weight=-1.0)
+        Observation(
+            str(i["model"]),
+            str(i["task_type"]),
+            float(i["counted_score"]),
+            weight=-1.0,
+            source=str(i.get("tenant_id", "")),
+        )
         for i in rated
         if i.get("counted_score") is not None
     ]
+    trusted = {str(t) for t in (state.get(TRUSTED) or {}).get("tenants", [])}
+    shared = [o for o in observations if o.source in trusted]
     version = now.strftime("%Y%m%dT%H%M%S.%fZ")
     tiers = {m.id: m.tier for m in catalog.models}
-    regressions = detect(matrix, observations, tiers)
-    new, changes = update(matrix, observations, tiers, version)
+    regressions = detect(matrix, shared, tiers)
+    new, changes = update(matrix, shared, tiers, version)
     if changes:
         matrices.put(new.to_item(), version, until, previous=stored["version"] if stored else None)
+    own: dict[str, list[Observation]] = {}
+    for o in observations:
+        if o.source not in trusted:
+            own.setdefault(o.source, []).append(o)
+    for tenant_id, obs in sorted(own.items()):
+        item = matrices.get_tenant(tenant_id)
+        before = evidence_from_item(item["cells"]) if item else {}
+        matrices.put_tenant(tenant_id, evidence_to_item(add_evidence(before, obs, tiers)), version, until)
     for i in rated:  # after the matrix is written: a failed run counts these again next time
         feedback.mark_counted(str(i["tenant_request"]), str(i["rater"]), float(i["score"]))
     state.put(STATE, {"last_run": until, "last_version": new.version if changes else matrix.version})
@@ -83,6 +114,8 @@ def run(
             for c in changes
         ],
         "regressions": [r.as_dict() for r in regressions],
+        # untrusted tenants whose own cells this run updated (their routing only)
+        "tenants_updated": sorted(own),
         # every cell's quality after the run (learned or prior), for the per-cell metrics
         "quality": {
             m.id: {t: round(current.quality(m.id, m.tier, t), 4) for t in TASK_TYPES} for m in catalog.models

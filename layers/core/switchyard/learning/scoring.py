@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from switchyard.routing.matrix import Cell, ConfidenceMatrix
+from switchyard.routing.matrix import Cell, ConfidenceMatrix, Evidence
 
 PRIOR_STRENGTH = 20.0
 
@@ -28,6 +28,7 @@ class Observation:
     task_type: str
     score: float  # in [0, 1]
     weight: float = 1.0
+    source: str = ""  # the tenant whose vote it is ("" for benchmark data)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,25 @@ def aggregate(observations: Iterable[Observation]) -> dict[tuple[str, str], tupl
         a[0] += o.weight * s
         a[1] += o.weight
     return {k: (v[0], v[1]) for k, v in acc.items()}
+
+
+def add_evidence(
+    own: Mapping[str, Mapping[str, Evidence]], observations: Iterable[Observation], tiers: Mapping[str, int]
+) -> dict[str, dict[str, Evidence]]:
+    """One tenant's votes (Σ score, count per cell) after the observations; models not in
+    the catalog are ignored, a cell whose count falls to 0 is dropped."""
+    cells: dict[str, dict[str, Evidence]] = {m: dict(row) for m, row in own.items()}
+    for (model, task), (total, weight) in sorted(aggregate(observations).items()):
+        if model not in tiers:
+            continue
+        old = cells.get(model, {}).get(task, Evidence(0.0, 0.0))
+        new = Evidence(round(old.total + total, 6), round(max(old.n + weight, 0.0), 6))
+        row = cells.setdefault(model, {})
+        if new.n <= 0:
+            row.pop(task, None)
+        else:
+            row[task] = new
+    return {m: row for m, row in cells.items() if row}
 
 
 def update(

@@ -76,6 +76,11 @@ def prior_by_tier() -> dict[int, dict[str, float]]:
     return load_prior()
 
 
+# Pseudo-votes behind the shared value when a tenant's own votes are laid over it: a tenant's
+# own experience moves its routing as fast as a fresh cell moves (learning.scoring).
+TENANT_PRIOR_STRENGTH = 20.0
+
+
 @dataclass(frozen=True)
 class Cell:
     quality: float
@@ -83,19 +88,43 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A tenant's own votes on a cell: Σ score and their count."""
+
+    total: float
+    n: float
+
+
+@dataclass(frozen=True)
 class ConfidenceMatrix:
+    """The shared matrix (learned from trusted tenants' feedback) and, for one tenant, its own
+    votes laid over it: a tenant's feedback changes that tenant's routing only."""
+
     cells: Mapping[str, Mapping[str, Cell]] = field(default_factory=dict)
     version: str = "prior"
+    own: Mapping[str, Mapping[str, Evidence]] = field(default_factory=dict)  # one tenant's votes
 
-    def quality(self, model_id: str, tier: int, task_type: str) -> float:
+    def shared_quality(self, model_id: str, tier: int, task_type: str) -> float:
         cell = self.cells.get(model_id, {}).get(task_type)
         if cell is not None:
             return cell.quality
         table = prior_by_tier()
         return table.get(tier, table[2]).get(task_type, 0.7)
 
+    def quality(self, model_id: str, tier: int, task_type: str) -> float:
+        q = self.shared_quality(model_id, tier, task_type)
+        ev = self.own.get(model_id, {}).get(task_type)
+        if ev is None or TENANT_PRIOR_STRENGTH + ev.n <= 0:
+            return q
+        mixed = (q * TENANT_PRIOR_STRENGTH + ev.total) / (TENANT_PRIOR_STRENGTH + ev.n)
+        return min(max(mixed, 0.0), 1.0)
+
     def is_prior(self, model_id: str, task_type: str) -> bool:
-        return task_type not in self.cells.get(model_id, {})
+        return task_type not in self.cells.get(model_id, {}) and task_type not in self.own.get(model_id, {})
+
+    def for_tenant(self, own: Mapping[str, Mapping[str, Evidence]]) -> ConfidenceMatrix:
+        """This matrix with one tenant's own votes over it."""
+        return ConfidenceMatrix(self.cells, self.version, own)
 
     def to_item(self) -> dict[str, dict[str, dict[str, float]]]:
         return {
@@ -115,6 +144,24 @@ class ConfidenceMatrix:
             for m, row in cells.items()
         }
         return cls(parsed, version)
+
+
+def evidence_from_item(
+    cells: Mapping[str, Mapping[str, Mapping[str, object]]],
+) -> dict[str, dict[str, Evidence]]:
+    """A tenant's stored votes (``{model: {task: {"total", "n"}}}``)."""
+    return {
+        str(m): {
+            str(t): Evidence(float(str(e.get("total", 0))), float(str(e.get("n", 0))))
+            for t, e in row.items()
+            if t in TASK_TYPES
+        }
+        for m, row in cells.items()
+    }
+
+
+def evidence_to_item(own: Mapping[str, Mapping[str, Evidence]]) -> dict[str, dict[str, dict[str, float]]]:
+    return {m: {t: {"total": e.total, "n": e.n} for t, e in row.items()} for m, row in own.items()}
 
 
 PRIOR = ConfidenceMatrix()

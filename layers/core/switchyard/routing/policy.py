@@ -195,3 +195,29 @@ def decide(inp: RouteInput, catalog: Catalog, matrix: ConfidenceMatrix, baseline
         baseline_cost_usd=round(base_cost, 8),
         reasons=tuple(reasons),
     )
+
+
+def pinned(
+    inp: RouteInput, catalog: Catalog, matrix: ConfidenceMatrix, baseline_model: str, model_id: str
+) -> Decision:
+    """The request named a catalog model: no routing decision, only the checks that still
+    apply to that model (provider, context window, capabilities). Its reasons say so."""
+    m = catalog.by_id[model_id]
+    out_tokens = output_tokens(inp)
+    why = _ineligible(m, inp, out_tokens)
+    if why:
+        raise NoRouteError(f"the requested model {m.id} cannot serve this request: {why}")
+    base = catalog.get(baseline_model)
+    return Decision(
+        model=m.id,
+        fallbacks=(),
+        task_type=inp.task_type,
+        complexity=inp.complexity,
+        mode="pinned",
+        min_tier=m.tier,
+        quality=matrix.quality(m.id, m.tier, inp.task_type),
+        estimated_cost_usd=round(m.cost(inp.input_tokens, out_tokens), 8),
+        baseline_model=base.id if base else m.id,
+        baseline_cost_usd=round((base or m).cost(inp.input_tokens, out_tokens), 8),
+        reasons=(f"{m.id} named in the request: not routed",),
+    )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from functools import lru_cache
 
 from switchyard import telemetry
@@ -29,7 +28,7 @@ from switchyard.errors import BudgetExceededError
 from switchyard.providers.base import ChatProvider
 from switchyard.routing import RoutingMode, decide
 from switchyard.routing.matrix import ConfidenceMatrix
-from switchyard.routing.policy import OUTPUT_TOKENS
+from switchyard.routing.policy import OUTPUT_TOKENS, pinned
 from switchyard.service.budgets import BudgetTracker, Reservation
 from switchyard.service.failover import Failover, FailoverConfig
 from switchyard.service.recorder import RequestRecorder
@@ -45,7 +44,7 @@ class RouterService:
         *,
         catalog: Catalog,
         classify: Callable[[str], Classification],
-        matrix: Callable[[], ConfidenceMatrix],
+        matrix: Callable[[str], ConfidenceMatrix],  # a tenant's view: shared + its own votes
         providers: Mapping[str, ChatProvider],
         recorder: RequestRecorder,
         cache: ResponseCache,
@@ -95,9 +94,11 @@ class RouterService:
             available_providers=frozenset(self.providers) or None,
             thrift=budget.thrift,
         )
+        matrix = self.matrix(req.tenant.tenant_id)
         if pinned_model is not None:
-            inp = replace(inp, allowed_models=frozenset([pinned_model]))
-        decision = decide(inp, self.catalog, self.matrix(), self.baseline_model)
+            decision = pinned(inp, self.catalog, matrix, self.baseline_model, pinned_model)
+        else:
+            decision = decide(inp, self.catalog, matrix, self.baseline_model)
         overhead = (time.perf_counter() - start) * 1000
         telemetry.measure("OverheadMs", overhead, "Milliseconds")
         return RouteResult(new_request_id(self.clock()), classification, decision, overhead)

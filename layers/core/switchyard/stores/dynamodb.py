@@ -93,9 +93,11 @@ class KeyStore:
 
 
 class MatrixStore:
-    """The confidence matrix as one item, replaced whole (readers never see half a write)."""
+    """The shared confidence matrix as one item, replaced whole (readers never see half a
+    write), and each untrusted tenant's own votes as one ``tenant#<id>`` item."""
 
     NAME = "default"
+    TENANT = "tenant#"
 
     def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
@@ -122,6 +124,24 @@ class MatrixStore:
         item = {"name": self.NAME, "version": version, "updated_at": updated_at, "cells": dict(cells)}
         _call("put matrix", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(item), **kwargs))
 
+    def get_tenant(self, tenant_id: str) -> dict[str, Any] | None:
+        """One tenant's own votes (``cells``: {model: {task: {total, n}}}), or None."""
+        resp = _call(
+            "get tenant matrix",
+            lambda: self.client.get_item(TableName=self.table, Key={"name": {"S": self.TENANT + tenant_id}}),
+        )
+        item = resp.get("Item")
+        return from_ddb(item) if item else None
+
+    def put_tenant(self, tenant_id: str, cells: Mapping[str, Any], version: str, updated_at: str) -> None:
+        item = {
+            "name": self.TENANT + tenant_id,
+            "version": version,
+            "updated_at": updated_at,
+            "cells": dict(cells),
+        }
+        _call("put tenant matrix", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(item)))
+
 
 class RequestLog:
     """One item per request: partition = tenant, sort = request id (time-ordered)."""
@@ -132,6 +152,25 @@ class RequestLog:
 
     def put(self, item: Mapping[str, Any]) -> None:
         _call("put request log", lambda: self.client.put_item(TableName=self.table, Item=to_ddb(item)))
+
+    def add_rater(self, tenant_id: str, request_id: str, limit: int) -> bool:
+        """Count one more rater of a logged request, if fewer than ``limit`` rated it so far
+        (atomic); False when the request already has ``limit`` raters."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"tenant_id": {"S": tenant_id}, "request_id": {"S": request_id}},
+                UpdateExpression="ADD raters :one",
+                ConditionExpression="attribute_exists(request_id) AND (attribute_not_exists(raters) OR raters < :limit)",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise StoreError(f"DynamoDB count rater failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB count rater failed: {exc}") from exc
+        return True
 
     def get(self, tenant_id: str, request_id: str) -> dict[str, Any] | None:
         resp = _call(
@@ -181,6 +220,18 @@ class FeedbackStore:
                 ExpressionAttributeValues=values,
             ),
         )
+
+    def exists(self, tenant_id: str, request_id: str, rater: str) -> bool:
+        """Whether this rater already voted on this request."""
+        resp = _call(
+            "get feedback",
+            lambda: self.client.get_item(
+                TableName=self.table,
+                Key=to_ddb({"tenant_request": f"{tenant_id}#{request_id}", "rater": rater}),
+                ProjectionExpression="rater",
+            ),
+        )
+        return "Item" in resp
 
     def mark_counted(self, tenant_request: str, rater: str, score: float) -> None:
         """Record the score a rescore run counted for this vote."""

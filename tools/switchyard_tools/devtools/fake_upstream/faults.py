@@ -45,6 +45,10 @@ class Faults:
     fail_rate: dict[str, float] = field(default_factory=dict)  # share of calls that fail with 500 (seeded)
     malformed: set[str] = field(default_factory=set)  # answer 200 with a body that is not JSON
     hang_up: set[str] = field(default_factory=set)  # close the connection without answering
+    chunk_delay: dict[str, float] = field(default_factory=dict)  # seconds between stream chunks (OpenAI)
+    stall_after_finish: dict[str, float] = field(
+        default_factory=dict
+    )  # seconds of silence after the finish chunk
 
     def clear(self) -> None:
         """Forget every fault (in place: the mappings and sets stay the same objects)."""
@@ -56,6 +60,8 @@ class Faults:
             self.retry_after,
             self.fail_times,
             self.fail_rate,
+            self.chunk_delay,
+            self.stall_after_finish,
         ):
             faults.clear()
         self.malformed.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from .exchange import Exchange
@@ -26,9 +27,21 @@ def handle(h: Exchange, body: dict[str, Any], faults: Faults) -> None:
         return h.send_json(200, answer)
     h.record_success()
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    frames = (f"data: {json.dumps(chunk)}\n\n".encode() for chunk in stream_chunks(answer, include_usage))
+    gap, stall = faults.chunk_delay.get(model, 0.0), faults.stall_after_finish.get(model)
+    frames = paced(stream_chunks(answer, include_usage), gap, stall)
     if h.send_stream("text/event-stream", frames, faults.drop_after.get(model)):
         h.write(b"data: [DONE]\n\n")  # not when the stream was dropped: the connection closes mid-stream
+
+
+def paced(chunks: list[dict[str, Any]], gap: float, stall: float | None) -> Iterator[bytes]:
+    """The SSE frames, ``gap`` seconds apart (a slow upstream), and ``stall`` seconds of
+    silence after the finish chunk (an upstream that finished but hangs before [DONE])."""
+    for n, chunk in enumerate(chunks):
+        if gap and n:
+            time.sleep(gap)
+        yield f"data: {json.dumps(chunk)}\n\n".encode()
+        if stall and any(c.get("finish_reason") for c in chunk.get("choices") or []):
+            time.sleep(stall)
 
 
 def reply(model: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -143,6 +143,8 @@ class FakeUpstream:
     fail_rate = _FaultsField[dict[str, float]]()
     malformed = _FaultsField[set[str]]()
     hang_up = _FaultsField[set[str]]()
+    chunk_delay = _FaultsField[dict[str, float]]()
+    stall_after_finish = _FaultsField[dict[str, float]]()
 
     def __init__(self, seed: int = 0) -> None:
         self.faults = Faults()
