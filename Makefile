@@ -28,10 +28,13 @@ java:
 
 setup: $(INSTALLED) node_modules/.installed java
 
-# The router on http://127.0.0.1:8080/v1 with DynamoDB Local; prints a dev key
-# (SWITCHYARD_DEV_API_KEY fixes it; SWITCHYARD_PORT changes the port).
+# The router on http://127.0.0.1:8080/v1 with DynamoDB Local, its data kept in .local/dynamodb/
+# between runs; prints the dev key (SWITCHYARD_DEV_API_KEY fixes it; SWITCHYARD_PORT changes the
+# port). Setup is stamp-based, so a second `make run` installs nothing.
+# RUN_ARGS go to `switchyard local run`, e.g. `make run RUN_ARGS=--in-memory` for a throwaway stack.
+RUN_ARGS ?=
 run: setup
-	$(BIN)/switchyard local run
+	$(BIN)/switchyard local run $(RUN_ARGS)
 
 # Everything CI runs: lint, import contracts, types, template checks, the test suite, benchmark smoke runs.
 test: setup lint imports typecheck cfn-lint

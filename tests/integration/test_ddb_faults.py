@@ -135,9 +135,11 @@ def test_matrix_table_unavailable_routes_with_the_prior(
             )
             assert d["predicted_quality"] != LEARNED
         assert ask(client, unique(prompt), {"cache-control": "no-store"}).status_code == 200
-        # read once at container start, then not again until the refresh interval
+        # read once at container start, then not again until the refresh interval: the shared
+        # matrix and this tenant's own cells, one GetItem each
         assert counted("matrix_read_errors", before) == 1
-        assert proxy.stats(stack.tables["MatrixTable"])["GetItem"]["unavailable"] == attempts_per_call()
+        assert counted("tenant_matrix_read_errors", before) == 1
+        assert proxy.stats(stack.tables["MatrixTable"])["GetItem"]["unavailable"] == 2 * attempts_per_call()
         # control: with the table readable, a fresh container routes with the stored matrix
         proxy.clear()
         fresh_deps()

@@ -383,3 +383,33 @@ def test_dispatch_returns_the_router_object_once(client: TestClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert "router" in body and "router" not in body["completion"]
+
+
+def test_a_stream_that_finished_then_stalled_is_finished(
+    client: TestClient, provider_env: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWITCHYARD_PROVIDER_FIRST_BYTE_TIMEOUT", "0.5")
+    deps.reset()
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    body = chat(unique("What is the capital of Peru?"), model="gpt-4o-mini", stream=True)
+    provider_env.stall_after_finish["gpt-4o-mini"] = 2.0  # past the read timeout, before [DONE]
+    r = client.post(CHAT, headers=bearer(LOCAL_TEST_KEY), json=body)
+    assert r.status_code == 200
+    assert "stream_interrupted" not in r.text and r.text.rstrip().endswith("data: [DONE]")
+    assert "Peru" in r.text  # the answer's words arrived
+    # a stream cut before its finish chunk is still reported as interrupted
+    provider_env.stall_after_finish.clear()
+    provider_env.drop_after["gpt-4o-mini"] = 3
+    cut = client.post(
+        CHAT, headers=bearer(LOCAL_TEST_KEY), json={**body, "messages": chat(unique("Hi"))["messages"]}
+    )
+    assert "stream_interrupted" in cut.text
+
+
+def test_n_above_one_routes_to_a_model_that_can_answer_it(client: TestClient) -> None:
+    r = client.post(
+        "/v1/route", headers=bearer(LOCAL_TEST_KEY), json={**chat("Write a poem about the sea"), "n": 2}
+    )
+    assert r.status_code == 200, r.text
+    d = r.json()["decision"]
+    assert d["model"] in {"gpt-4o-mini", "gpt-4o"} and set(d["fallbacks"]) <= {"gpt-4o-mini", "gpt-4o"}

@@ -9,10 +9,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
-from switchyard.errors import InputError, SwitchyardError
+from switchyard.errors import ConfigError, InputError, StoreError, SwitchyardError
+
+T = TypeVar("T")
 
 
 def _bench_classify(args: argparse.Namespace) -> int:
@@ -117,48 +120,119 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys_create(args: argparse.Namespace) -> int:
-    import boto3
+class _Table:
+    """The DynamoDB table a keys/budget command writes: the local stack's (``--local``), or
+    ``--table``/the settings' name at ``--endpoint-url``/AWS."""
 
+    def __init__(self, args: argparse.Namespace, logical_id: str, default_name: str) -> None:
+        self.output = f"{logical_id}Name"  # the stack output that names it
+        self.local = bool(args.local)
+        if args.local:
+            from switchyard_tools.devtools import local
+            from switchyard_tools.devtools.dynamodb_local import local_client
+
+            stack = local.read_stack(Path("."))
+            self.name = args.table or stack.table(logical_id)
+            self.client: Any = local_client(stack.endpoint)
+            self.where = f"the local stack's DynamoDB Local ({stack.endpoint})"
+            return
+        import boto3
+
+        from switchyard.settings import get_settings
+
+        s = get_settings()
+        endpoint = args.endpoint_url or s.aws_endpoint_url
+        self.name = args.table or default_name
+        self.client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=s.aws_region)
+        self.where = endpoint or f"DynamoDB in {s.aws_region}"
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """``fn()``, with a missing table or an unreachable endpoint explained (no traceback)."""
+        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+        try:
+            return fn()
+        except StoreError as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, ClientError)
+                and cause.response["Error"]["Code"] == "ResourceNotFoundException"
+            ):
+                hint = (
+                    "restart `make run` (it creates the missing tables)"
+                    if self.local
+                    else "for the local stack (`make run`), add --local; "
+                    f"for a deployed stack, pass --table <its {self.output} output>"
+                )
+                raise ConfigError(f"table {self.name!r} does not exist in {self.where}: {hint}") from exc
+            if isinstance(cause, EndpointConnectionError):
+                raise ConfigError(
+                    f"cannot reach {self.where}: is the stack running (`make run` for the local one)?"
+                ) from exc
+            if isinstance(cause, NoCredentialsError):
+                raise ConfigError(
+                    f"no AWS credentials for {self.where}. For the local stack (`make run`), add --local; "
+                    "for a deployed stack, configure credentials (AWS_PROFILE, aws configure)"
+                ) from exc
+            raise
+
+
+def _keys_create(args: argparse.Namespace) -> int:
     from switchyard.settings import get_settings
     from switchyard.stores.dynamodb import KeyStore
     from switchyard.tenancy import create_key
 
-    s = get_settings()
-    client = boto3.client(
-        "dynamodb", endpoint_url=args.endpoint_url or s.aws_endpoint_url, region_name=s.aws_region
-    )
-    key = create_key(KeyStore(args.table or s.keys_table, client), args.tenant, args.allow_model or None)
+    table = _Table(args, "KeysTable", get_settings().keys_table)
+    store = KeyStore(table.name, table.client)
+    key = table.call(lambda: create_key(store, args.tenant, args.allow_model or None))
     print(key)
     print("(shown once: only its hash is stored)", file=sys.stderr)
     return 0
 
 
 def _budget_set(args: argparse.Namespace) -> int:
-    import boto3
-
     from switchyard.settings import get_settings
     from switchyard.stores.dynamodb import UsageStore
 
-    s = get_settings()
-    client = boto3.client(
-        "dynamodb", endpoint_url=args.endpoint_url or s.aws_endpoint_url, region_name=s.aws_region
-    )
+    table = _Table(args, "UsageTable", get_settings().usage_table)
     values = {
         "monthly_usd": args.monthly,
         "hard_cap_usd": args.hard_cap,
         "soft_start": args.soft_start,
         "exponent": args.exponent,
     }
-    UsageStore(args.table or s.usage_table, client).put_budget(args.tenant, values)
+    store = UsageStore(table.name, table.client)
+    table.call(lambda: store.put_budget(args.tenant, values))
     print(json.dumps({"tenant_id": args.tenant, **{k: v for k, v in values.items() if v is not None}}))
+    return 0
+
+
+def _tenants(args: argparse.Namespace) -> int:
+    """Mark a tenant as trusted (its feedback trains the shared matrix) or not, or list them."""
+    from switchyard.learning.rescore import TRUSTED
+    from switchyard.settings import get_settings
+    from switchyard.stores.dynamodb import StateStore
+
+    table = _Table(args, "MatrixTable", get_settings().matrix_table)
+    state = StateStore(table.name, table.client)
+    current = {str(t) for t in (table.call(lambda: state.get(TRUSTED)) or {}).get("tenants", [])}
+    if args.tenants == "trust":
+        current.add(args.tenant)
+    elif args.tenants == "untrust":
+        current.discard(args.tenant)
+    if args.tenants != "list":
+        table.call(lambda: state.put(TRUSTED, {"tenants": sorted(current)}))
+    print(json.dumps({"trusted_tenants": sorted(current)}))
     return 0
 
 
 def _local_run(args: argparse.Namespace) -> int:
     from switchyard_tools.devtools import local
 
-    return local.run(Path(args.root), host=args.host, port=args.port)
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    return local.run(
+        Path(args.root), host=args.host, port=args.port, in_memory=args.in_memory, data_dir=data_dir
+    )
 
 
 def _local_invoke(args: argparse.Namespace) -> int:
@@ -167,6 +241,16 @@ def _local_invoke(args: argparse.Namespace) -> int:
     out = local.invoke_with_local_stack(Path(args.root), args.function, Path(args.event))
     print(json.dumps(out, indent=2))
     return 0
+
+
+def _target_arguments(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="the stack `make run` is running (its DynamoDB Local and tables, from ./.local/stack.json)",
+    )
+    where.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL, else AWS)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,8 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-model", action="append", help="restrict the key to these catalog models (repeatable)"
     )
-    p.add_argument("--table", help="keys table (default: SWITCHYARD_KEYS_TABLE)")
-    p.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL)")
+    p.add_argument("--table", help="keys table (default: SWITCHYARD_KEYS_TABLE, or the local stack's)")
+    _target_arguments(p)
     p.set_defaults(func=_keys_create)
 
     budget = sub.add_parser("budget", help="tenant budgets").add_subparsers(dest="budget", required=True)
@@ -280,9 +364,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hard-cap", type=float, help="requests are refused (429) at this month-to-date spend")
     p.add_argument("--soft-start", type=float, help="share of the budget where the shift starts (0.7)")
     p.add_argument("--exponent", type=float, help="shape of the shift (1 = linear)")
-    p.add_argument("--table", help="usage table (default: SWITCHYARD_USAGE_TABLE)")
-    p.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL)")
+    p.add_argument("--table", help="usage table (default: SWITCHYARD_USAGE_TABLE, or the local stack's)")
+    _target_arguments(p)
     p.set_defaults(func=_budget_set)
+
+    tenants = sub.add_parser(
+        "tenants", help="which tenants' feedback trains the shared confidence matrix (docs/ROUTING.md)"
+    ).add_subparsers(dest="tenants", required=True)
+    for name, text in (
+        ("trust", "the tenant's feedback trains the shared matrix (every tenant's routing)"),
+        ("untrust", "the tenant's feedback trains only its own routing (the default)"),
+        ("list", "the trusted tenants"),
+    ):
+        p = tenants.add_parser(name, help=text)
+        if name != "list":
+            p.add_argument("--tenant", required=True)
+        p.add_argument(
+            "--table", help="matrix table (default: SWITCHYARD_MATRIX_TABLE, or the local stack's)"
+        )
+        _target_arguments(p)
+        p.set_defaults(func=_tenants)
 
     local = sub.add_parser("local", help="run locally on DynamoDB Local").add_subparsers(
         dest="local", required=True
@@ -291,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("SWITCHYARD_PORT", "8080")))
     p.add_argument("--root", default=".", help="the repository (template.yaml, node_modules)")
+    p.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="keep nothing: DynamoDB Local in memory (default: kept in --data-dir between runs)",
+    )
+    p.add_argument("--data-dir", help="where DynamoDB Local keeps its data (default: <root>/.local/dynamodb)")
     p.set_defaults(func=_local_run)
     p = local.add_parser("invoke", help="invoke a template function in-process with an event file")
     p.add_argument("function", help="logical id in template.yaml, e.g. ApiFunction")

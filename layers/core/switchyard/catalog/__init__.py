@@ -14,7 +14,7 @@ from switchyard.errors import ConfigError
 
 __all__ = ["Catalog", "ModelSpec", "ProviderSpec", "load_catalog"]
 
-Capability = Literal["tools", "json_mode", "vision"]
+Capability = Literal["tools", "json_mode", "vision", "audio", "file", "multiple_choices"]
 
 
 class ProviderSpec(BaseModel):

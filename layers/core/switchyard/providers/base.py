@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import httpx
 
 from switchyard.catalog import ModelSpec
-from switchyard.errors import ProviderError
+from switchyard.errors import InputError, ProviderError
 
 # Request fields passed through to OpenAI-compatible upstreams.
 PASSTHROUGH = (
@@ -96,6 +96,8 @@ def retryable(status: int | None) -> bool:
 
 
 JSON_INSTRUCTION = "Respond with one valid JSON object and nothing else: no prose, no code fences."
+JSON_PREFILL = "{"  # the answer's start, prefilled by the adapters that emulate JSON mode
+IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
 def json_mode(request: Mapping[str, Any]) -> str | None:
@@ -106,6 +108,65 @@ def json_mode(request: Mapping[str, Any]) -> str | None:
         return None
     schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
     return JSON_INSTRUCTION + (f" It must match this JSON schema: {json.dumps(schema)}" if schema else "")
+
+
+def json_prefill(request: Mapping[str, Any]) -> str:
+    """The text an emulated JSON mode prefills the answer with ("" when the request did not ask
+    for JSON); the adapter puts it back in front of the answer."""
+    return JSON_PREFILL if json_mode(request) else ""
+
+
+def with_prefill(prefix: str, text: str) -> str:
+    """The answer with the prefilled text in front, unless the upstream already repeated it
+    (after leading whitespace): ``{"a": 1}`` stays as it is, never ``{{"a": 1}``."""
+    return text if text.lstrip().startswith(prefix) else prefix + text
+
+
+class StreamPrefill:
+    """:func:`with_prefill` for a streamed answer: ``feed`` each text delta and send what it
+    returns; ``end`` when the text is over (before a tool call or the finish). The deltas are
+    held back only until the answer's first characters show whether the upstream repeated the
+    prefix, so the streamed text is the text :func:`with_prefill` would give."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.pending: str | None = "" if prefix else None  # None once decided
+
+    def feed(self, text: str) -> str:
+        if self.pending is None:
+            return text
+        self.pending += text
+        head = self.pending.lstrip()
+        if len(head) < len(self.prefix) and self.prefix.startswith(head):
+            return ""  # only whitespace (or the prefix's start) so far: undecided
+        return self.end()
+
+    def end(self) -> str:
+        if self.pending is None:
+            return ""
+        text, self.pending = self.pending, None
+        return with_prefill(self.prefix, text)
+
+
+def data_url(url: str) -> tuple[str, str] | None:
+    """(media type, base64 data) of a base64 data URL; None for any other URL."""
+    if not url.startswith("data:") or ";base64," not in url:
+        return None
+    media, data = url[5:].split(";base64,", 1)
+    return media.lower(), data
+
+
+def stop_sequences(request: Mapping[str, Any]) -> list[str]:
+    """The request's ``stop`` as a list, without empty strings (which stop nothing)."""
+    stop = request.get("stop")
+    return [s for s in ([stop] if isinstance(stop, str) else stop or []) if s]
+
+
+def refuse_many_choices(model: ModelSpec, request: Mapping[str, Any]) -> None:
+    """An InputError for ``n`` > 1 on a provider that answers with one choice."""
+    n = request.get("n")
+    if n is not None and n > 1:
+        raise InputError(f"n={n}: {model.id} answers with one choice; use n=1", param="n")
 
 
 def completion(

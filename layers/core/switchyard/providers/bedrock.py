@@ -1,12 +1,16 @@
 """Amazon Bedrock Converse / ConverseStream adapter (boto3 ``bedrock-runtime``): OpenAI chat
 format in and out. System → ``system``; tools → ``toolConfig``; tool calls ↔ ``toolUse``;
 tool results → ``toolResult``; max_tokens/temperature/top_p/stop → ``inferenceConfig``;
-data-URL images → image bytes; usage → tokens. Errors become ProviderError with the HTTP
-status (throttling is 429), so failover treats them like any provider's."""
+data-URL images → image bytes; JSON mode → an instruction and a "{" prefill (put back in
+front of the answer unless the model repeated it); usage → tokens. The request is one the
+API's schema validated; what Converse cannot express (image links, audio or file parts,
+n > 1, the deprecated function role) is an InputError. Errors become ProviderError with the
+HTTP status (throttling is 429), so failover treats them like any provider's."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -14,8 +18,21 @@ from typing import TYPE_CHECKING, Any, cast
 
 from switchyard.catalog import ModelSpec
 from switchyard.classifier.text import content_text
-from switchyard.errors import ProviderError
-from switchyard.providers.base import ProviderResponse, add_turn, completion, json_mode, tool_calls
+from switchyard.errors import InputError, ProviderError
+from switchyard.providers.base import (
+    JSON_PREFILL,
+    ProviderResponse,
+    StreamPrefill,
+    add_turn,
+    completion,
+    data_url,
+    json_mode,
+    json_prefill,
+    refuse_many_choices,
+    stop_sequences,
+    tool_calls,
+    with_prefill,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
@@ -30,24 +47,73 @@ FINISH = {
 }
 
 
-def _content(content: Any) -> list[dict[str, Any]]:
+# Converse's image formats, by media type
+IMAGE_FORMATS = {
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
+
+
+def _image(model: ModelSpec, url: str) -> dict[str, Any]:
+    inline = data_url(url)
+    if inline is None:
+        raise InputError(f"{model.id} takes images as base64 data URLs only, not links", param="messages")
+    media, data = inline
+    fmt = IMAGE_FORMATS.get(media)
+    if fmt is None:
+        raise InputError(
+            f"{model.id} takes JPEG, PNG, GIF or WebP images, not {media or 'an untyped data URL'}",
+            param="messages",
+        )
+    try:
+        raw = base64.b64decode(data)
+    except binascii.Error as exc:
+        raise InputError(f"an image data URL is not valid base64: {exc}", param="messages") from exc
+    if not raw:
+        raise InputError("an image data URL holds no data", param="messages")
+    return {"image": {"format": fmt, "source": {"bytes": raw}}}
+
+
+def _text(text: str) -> list[dict[str, Any]]:
+    return [{"text": text}] if text.strip() else []  # blank text blocks say nothing
+
+
+def _content(model: ModelSpec, content: Any) -> list[dict[str, Any]]:
+    """Content blocks of a user or assistant message's content (a string or content parts)."""
     if isinstance(content, str):
-        return [{"text": content}] if content else []
+        return _text(content)
     out: list[dict[str, Any]] = []
     for part in content or []:
-        if part.get("type") == "text":
-            out.append({"text": str(part.get("text", ""))})
-        elif part.get("type") == "image_url":
-            url = str((part.get("image_url") or {}).get("url", ""))
-            if url.startswith("data:image/") and ";base64," in url:
-                media, data = url[5:].split(";base64,", 1)
-                out.append(
-                    {"image": {"format": media.split("/")[1], "source": {"bytes": base64.b64decode(data)}}}
-                )
+        kind = part["type"]
+        if kind == "text":
+            out += _text(part["text"])
+        elif kind == "refusal":  # an earlier answer that was a refusal: its text
+            out += _text(part["refusal"])
+        elif kind == "image_url":
+            out.append(_image(model, part["image_url"]["url"]))
+        else:  # input_audio, file
+            raise InputError(f"{model.id} cannot take {kind} content parts", param="messages")
     return out
 
 
+def _tool(fn: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "toolSpec": {
+            "name": fn["name"],
+            "description": fn.get("description") or fn["name"],
+            "inputSchema": {"json": fn.get("parameters") or {"type": "object", "properties": {}}},
+        }
+    }
+
+
 def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The Converse parameters of a validated OpenAI request (``switchyard_api.schemas``); an
+    InputError for what Converse cannot express (image links, audio or file parts, n > 1, the
+    deprecated function role)."""
+    refuse_many_choices(model, request)
     system: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
 
@@ -55,30 +121,37 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
         role = m.get("role")
         if role in ("system", "developer"):
             text = content_text(m.get("content"))
-            if text:
+            if text.strip():
                 system.append({"text": text})
-        elif role in ("tool", "function"):
+        elif role == "tool":
             add_turn(
                 messages,
                 "user",
                 [
                     {
                         "toolResult": {
-                            "toolUseId": str(m.get("tool_call_id", "")),
+                            "toolUseId": m["tool_call_id"],
                             "content": [{"text": content_text(m.get("content"))}],
                         }
                     }
                 ],
             )
+        elif role == "function":
+            raise InputError(
+                f"{model.id} does not take the deprecated function role; use tools and tool messages",
+                param="messages",
+            )
         elif role == "assistant":
-            blocks = _content(m.get("content"))
+            blocks = _content(model, m.get("content"))
             blocks += [
                 {"toolUse": {"toolUseId": call_id, "name": name, "input": args}}
                 for call_id, name, args in tool_calls(m)
             ]
             add_turn(messages, "assistant", blocks)
         else:
-            add_turn(messages, "user", _content(m.get("content")))
+            add_turn(messages, "user", _content(model, m.get("content")))
+    if not messages:
+        raise InputError(f"the messages have no content to send to {model.id}", param="messages")
 
     body: dict[str, Any] = {"modelId": model.upstream, "messages": messages}
     if system:
@@ -91,36 +164,23 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
         inference["temperature"] = min(float(request["temperature"]), 1.0)
     if request.get("top_p") is not None:
         inference["topP"] = float(request["top_p"])
-    stop = request.get("stop")
+    stop = stop_sequences(request)
     if stop:
-        inference["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+        inference["stopSequences"] = stop
     if inference:
         body["inferenceConfig"] = inference
     instruction = json_mode(request)
     if instruction:
-        # no native JSON mode: instruct, and prefill the answer with "{" (the adapter adds it back)
+        # no native JSON mode: instruct, and prefill the answer (the adapter adds it back)
         body.setdefault("system", []).append({"text": instruction})
-        messages.append({"role": "assistant", "content": [{"text": "{"}]})
-    tools = [t for t in request.get("tools") or [] if t.get("type") == "function"]
+        add_turn(messages, "assistant", [{"text": JSON_PREFILL}])
+    tools = request.get("tools") or []
     if tools:
-        config: dict[str, Any] = {
-            "tools": [
-                {
-                    "toolSpec": {
-                        "name": t["function"]["name"],
-                        "description": t["function"].get("description") or t["function"]["name"],
-                        "inputSchema": {
-                            "json": t["function"].get("parameters") or {"type": "object", "properties": {}}
-                        },
-                    }
-                }
-                for t in tools
-            ]
-        }
+        config: dict[str, Any] = {"tools": [_tool(t["function"]) for t in tools]}
         choice = request.get("tool_choice")
         if choice == "required":
             config["toolChoice"] = {"any": {}}
-        elif isinstance(choice, Mapping) and choice.get("type") == "function":
+        elif isinstance(choice, Mapping):
             config["toolChoice"] = {"tool": {"name": choice["function"]["name"]}}
         elif choice != "none":
             config["toolChoice"] = {"auto": {}}
@@ -130,8 +190,10 @@ def to_converse(model: ModelSpec, request: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_converse(model_id: str, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The OpenAI completion of a Converse answer; ``prefix`` is the text the request
+    prefilled, put in front of the answer unless the answer already starts with it."""
     blocks = ((data.get("output") or {}).get("message") or {}).get("content") or []
-    text = prefix + "".join(b.get("text", "") for b in blocks if "text" in b)
+    text = "".join(b.get("text", "") for b in blocks if "text" in b)
     calls = [
         {
             "id": b["toolUse"].get("toolUseId"),
@@ -148,7 +210,7 @@ def from_converse(model_id: str, data: Mapping[str, Any], prefix: str = "") -> d
     return completion(
         f"chatcmpl-bedrock-{int(time.time() * 1000)}",
         model_id,
-        text,
+        with_prefill(prefix, text),
         calls,
         FINISH.get(str(data.get("stopReason")), "stop"),
         int(usage.get("inputTokens") or 0),
@@ -181,7 +243,7 @@ class BedrockProvider:
             data = self.client.converse(**to_converse(model, request))
         except (ClientError, BotoCoreError) as exc:
             raise _provider_error(self.name, model, exc) from exc
-        body = from_converse(model.id, data, "{" if json_mode(request) else "")
+        body = from_converse(model.id, data, json_prefill(request))
         return ProviderResponse(body, body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"])
 
     def stream(
@@ -192,7 +254,7 @@ class BedrockProvider:
         try:
             resp = self.client.converse_stream(**to_converse(model, request))
             events = cast(Iterator[Mapping[str, Any]], resp["stream"])
-            yield from translate_stream(model.id, events, "{" if json_mode(request) else "")
+            yield from translate_stream(model.id, events, json_prefill(request))
         except (ClientError, BotoCoreError) as exc:
             raise _provider_error(self.name, model, exc) from exc
 
@@ -200,10 +262,12 @@ class BedrockProvider:
 def translate_stream(
     model_id: str, events: Iterator[Mapping[str, Any]], prefix: str = ""
 ) -> Iterator[dict[str, Any]]:
-    """ConverseStream events → OpenAI chunks."""
+    """ConverseStream events → OpenAI chunks. ``prefix`` is the text the request prefilled,
+    sent in front of the answer's text unless the upstream repeats it."""
     cid, created = f"chatcmpl-bedrock-{int(time.time() * 1000)}", int(time.time())
     tool_index: dict[int, int] = {}
     finish: str | None = None
+    prefill = StreamPrefill(prefix)
 
     def chunk(delta: dict[str, Any], reason: str | None = None) -> dict[str, Any]:
         return {
@@ -214,13 +278,18 @@ def translate_stream(
             "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
         }
 
+    def text(piece: str) -> Iterator[dict[str, Any]]:
+        if piece:
+            yield chunk({"content": piece})
+
     stopped = False
     for ev in events:
         if "messageStart" in ev:
-            yield chunk({"role": "assistant", "content": prefix})
+            yield chunk({"role": "assistant", "content": ""})
         elif "contentBlockStart" in ev:
             start = ev["contentBlockStart"].get("start", {}).get("toolUse")
             if start:
+                yield from text(prefill.end())
                 n = len(tool_index)
                 tool_index[int(ev["contentBlockStart"].get("contentBlockIndex", 0))] = n
                 yield chunk(
@@ -238,7 +307,7 @@ def translate_stream(
         elif "contentBlockDelta" in ev:
             delta = ev["contentBlockDelta"].get("delta", {})
             if "text" in delta:
-                yield chunk({"content": delta["text"]})
+                yield from text(prefill.feed(delta["text"]))
             elif "toolUse" in delta:
                 n = tool_index.get(int(ev["contentBlockDelta"].get("contentBlockIndex", 0)), 0)
                 yield chunk(
@@ -250,6 +319,7 @@ def translate_stream(
                 )
         elif "messageStop" in ev:
             finish = FINISH.get(str(ev["messageStop"].get("stopReason")), "stop")
+            yield from text(prefill.end())
             yield chunk({}, finish)
             stopped = True
         elif "metadata" in ev:

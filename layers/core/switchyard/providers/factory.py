@@ -29,7 +29,7 @@ def provider_settings(settings: Settings) -> dict[str, str]:
         return {}
     from aws_lambda_powertools.utilities import parameters
 
-    if ref.startswith("/") or ref.startswith("arn:aws:ssm:"):
+    if ref.startswith("/") or (ref.startswith("arn:") and ref.split(":")[2:3] == ["ssm"]):
         name = ref.split(":parameter", 1)[1] if ref.startswith("arn:") else ref
         value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=300)
     else:

@@ -53,12 +53,18 @@ def needs(request: Mapping[str, Any]) -> frozenset[str]:
     fmt = request.get("response_format")
     if isinstance(fmt, Mapping) and fmt.get("type") in ("json_object", "json_schema"):
         out.add("json_mode")
+    n = request.get("n")
+    if isinstance(n, int) and n > 1:
+        out.add("multiple_choices")
+    part_needs = {"image_url": "vision", "input_image": "vision", "input_audio": "audio", "file": "file"}
     for m in request.get("messages", []):
         content = m.get("content")
-        if isinstance(content, list) and any(
-            isinstance(p, Mapping) and p.get("type") in ("image_url", "input_image") for p in content
-        ):
-            out.add("vision")
+        if isinstance(content, list):
+            out.update(
+                part_needs[t]
+                for p in content
+                if isinstance(p, Mapping) and (t := p.get("type")) in part_needs
+            )
     return frozenset(out)
 
 
