@@ -37,3 +37,6 @@ def trusted(stack: Any, *tenants: str) -> Iterator[None]:
             stack.client.delete_item(TableName=stack.tables["MatrixTable"], Key={"name": {"S": TRUSTED}})
         else:
             state.put(TRUSTED, {k: v for k, v in before.items() if k != "name"})
+
+
+PROVIDER_NAMES = frozenset(provider_env_names())

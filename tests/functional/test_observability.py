@@ -82,7 +82,11 @@ def test_a_completion_publishes_the_dashboards_metrics(
     from switchyard import telemetry
 
     counted = {"Failovers", "ProviderErrors", "CacheErrors", "RequestLogErrors"}
-    assert api_metrics - counted <= set(published), api_metrics - set(published)
+    by_status = {"Responses4xx", "Responses5xx"}  # the alarm's: published per response status class
+    assert api_metrics - counted - by_status <= set(published), api_metrics - set(published)
+    capsys.readouterr()
+    assert invoke(TEMPLATE, "ApiFunction", EVENTS / "route-401-missing-key.json")["statusCode"] == 401
+    assert "Responses4xx" in metrics_in(emf_lines(capsys.readouterr().out))
     assert {
         telemetry.metric_name(n)
         for n in ("failovers", "provider_errors", "cache_errors", "request_log_errors")

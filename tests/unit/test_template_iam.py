@@ -358,6 +358,43 @@ def test_every_function_logs_to_a_group_with_a_retention() -> None:
     )
 
 
+def rest_routes(public_docs: bool = False) -> set[str]:
+    """Every route of the streaming shape's REST API: its methods and their resources' paths."""
+
+    def path(ref: object) -> str:
+        if isinstance(ref, dict) and "Fn::GetAtt" in ref:  # the API's root resource
+            return ""
+        rid = ref["Ref"] if isinstance(ref, dict) else str(ref)
+        res = RESOURCES[rid]["Properties"]
+        return f"{path(res['ParentId'])}/{res['PathPart']}"
+
+    live = {"IsStreaming", *(["IsStreamingWithPublicDocs"] if public_docs else [])}
+    return {
+        f"{r['Properties']['HttpMethod']} {path(r['Properties']['ResourceId'])}"
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::ApiGateway::Method" and r.get("Condition") in live
+    }
+
+
+def test_the_streaming_shape_streams_to_the_alias() -> None:
+    assert DOC["Parameters"]["ApiShape"]["Default"] == "streaming"
+    methods = [r for r in RESOURCES.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert methods and all(
+        m["Properties"]["Integration"]["ResponseTransferMode"] == "STREAM" for m in methods
+    )
+    for m in methods:
+        uri = json.dumps(m["Properties"]["Integration"]["Uri"])
+        assert (
+            "2021-11-15/functions/" in uri
+            and "response-streaming-invocations" in uri
+            and "ApiFunction.Alias" in uri
+        )
+    fn = RESOURCES["ApiFunction"]["Properties"]
+    assert fn["AutoPublishAlias"] and fn["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert fn["Handler"] == {"Fn::If": ["IsStreaming", "run.sh", "switchyard_api.handler.handler"]}
+    assert (ROOT / "functions" / "api" / "run.sh").stat().st_mode & 0o111  # executable
+
+
 def routes(**params: str) -> set[str]:
     """Every route key the HTTP API has: the functions' HttpApi events and the body's paths."""
     out = set()
@@ -379,23 +416,29 @@ DOCS = {"GET /docs", "GET /redoc", "GET /openapi.json"}
 
 def test_docs_are_not_routed_by_default() -> None:
     assert DOC["Parameters"]["PublicDocs"]["Default"] == "false"
-    have = routes()
-    assert not {r for r in have if r.endswith(" $default") or r.endswith(" /{proxy+}")}, have
-    assert have == {"ANY /v1/{proxy+}", "GET /health"}
-    assert RESOURCES["DocsInvokePermission"]["Condition"] == "IsPublicDocs"
+    for have in (routes(), rest_routes()):
+        assert not {r for r in have if r.endswith(" $default") or r.endswith(" /{proxy+}")}, have
+        assert have == {"ANY /v1/{proxy+}", "GET /health"}
 
 
 def test_public_docs_routes_the_docs() -> None:
     assert routes(PublicDocs="true") == {"ANY /v1/{proxy+}", "GET /health", *DOCS}
-    perm = Resolver(parameters(PublicDocs="true")).value(RESOURCES["DocsInvokePermission"]["Properties"])
-    assert perm["FunctionName"] == "<ApiFunction>" and perm["SourceArn"].endswith("/*/GET/*")
+    assert rest_routes(public_docs=True) == {
+        "ANY /v1/{proxy+}",
+        "GET /health",
+        "GET /docs",
+        "GET /openapi.json",
+    }
+    for name in ("HttpApiInvokePermission", "RestInvokePermission"):
+        perm = RESOURCES[name]["Properties"]
+        assert perm["FunctionName"] == {"Ref": "ApiFunction.Alias"}
 
 
 def test_every_app_route_is_routed() -> None:
     """Each route of the app's OpenAPI document reaches the function (/v1/* or its own route)."""
     from switchyard_api.app import create_app
 
-    routed = routes()
+    routed = routes() & rest_routes()  # the same routes in both shapes
     paths = create_app().openapi()["paths"]
     assert "/health" in paths and "/v1/chat/completions" in paths
     for path, item in paths.items():

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from switchyard import __version__
 from switchyard_api import deps, errors
-from switchyard_api.routes import chat, feedback, meta, usage
+from switchyard_api.routes import chat, feedback, lifecycle, meta, usage
 
 
 @asynccontextmanager
@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(meta.router)
     app.include_router(usage.router)
+    app.include_router(lifecycle.router)
     return app
 
 

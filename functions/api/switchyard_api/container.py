@@ -61,6 +61,10 @@ class Container:
         self.dynamodb.close()
         self.dynamodb_cache.close()
 
+    def close_connections(self) -> None:
+        """Drop pooled connections (before a snapshot); the clients reconnect on next use."""
+        self.http.close()
+
 
 def default_budget(s: Settings) -> Budget:
     return Budget(

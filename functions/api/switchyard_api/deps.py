@@ -37,6 +37,13 @@ def reset() -> None:
     get_settings.cache_clear()
 
 
+def reconnect() -> None:
+    """After a SnapStart restore: a new container (fresh clients, credentials and connections;
+    the warm caches go too), built now, before traffic."""
+    reset()
+    get_container()
+
+
 def container() -> Container:
     return get_container()
 

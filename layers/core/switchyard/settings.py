@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     breaker_cooldown: float = 30.0  # seconds before an open circuit lets a probe through
     provider_secret_arn: str | None = None  # Secrets Manager JSON of provider settings
 
+    # Serving (the Lambda Web Adapter's port in the streaming shape; `make run` sets its own)
+    port: int = Field(default=8080, validation_alias=AliasChoices("SWITCHYARD_PORT", "AWS_LWA_PORT", "PORT"))
+
     # Local development
     dev_api_key: str | None = None
 

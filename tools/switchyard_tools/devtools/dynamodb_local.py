@@ -170,11 +170,12 @@ def create_tables(client: Any, template_path: Path, prefix: str = "switchyard-")
 
 
 def local_environment(
-    template_path: Path, function_id: str, tables: dict[str, str], endpoint: str
+    template_path: Path, function_id: str, tables: dict[str, str], endpoint: str, shape: str = "http-api"
 ) -> dict[str, str]:
-    """The function's environment from the template, with !Ref'd tables resolved to local names."""
+    """The function's environment from the template (for one ApiShape), with !Ref'd tables
+    resolved to local names."""
     doc = template.load(template_path)
-    fn = template.function(doc, function_id)
+    fn = template.function(doc, function_id, shape)
     params = doc.get("Parameters", {})
     env = {k: str(v) for k, v in fn["Environment"].items() if not isinstance(v, dict)}
     for k, ref in template.env_refs(fn["Environment"]).items():

@@ -52,15 +52,34 @@ def tables(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def function(doc: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    """Handler, CodeUri and plain (non-intrinsic) environment of a function, Globals merged."""
+def function(doc: dict[str, Any], logical_id: str, shape: str = "http-api") -> dict[str, Any]:
+    """Handler, CodeUri and environment of a function, Globals merged, for one API shape
+    (``ApiShape``): ``http-api`` (the Lambda handler, as `sam local invoke` calls it with an
+    event) or ``streaming`` (the start command the Lambda Web Adapter runs). Values that
+    depend on that shape (``!If [IsStreaming, a, b]``) are resolved; other intrinsics are kept."""
     res = doc["Resources"][logical_id]
     props = res["Properties"]
     glob = doc.get("Globals", {}).get("Function", {})
     env: dict[str, Any] = {}
     for source in (glob, props):
-        env.update(source.get("Environment", {}).get("Variables", {}))
-    return {"Handler": props["Handler"], "CodeUri": props["CodeUri"], "Environment": env}
+        for k, v in source.get("Environment", {}).get("Variables", {}).items():
+            value = _shaped(v, shape)
+            if value is not _ABSENT:
+                env[k] = value
+    handler = _shaped(props["Handler"], shape)
+    return {"Handler": handler, "CodeUri": props["CodeUri"], "Environment": env}
+
+
+_ABSENT = object()
+
+
+def _shaped(value: Any, shape: str) -> Any:
+    """``!If [IsStreaming, a, b]`` → a or b (``!Ref AWS::NoValue`` → absent); anything else as it is."""
+    if isinstance(value, dict) and "Fn::If" in value and value["Fn::If"][0] in ("IsStreaming", "IsHttpApi"):
+        cond, yes, no = value["Fn::If"]
+        chosen = yes if (cond == "IsStreaming") == (shape == "streaming") else no
+        return _ABSENT if chosen == {"Ref": "AWS::NoValue"} else chosen
+    return value
 
 
 def env_refs(env: dict[str, Any]) -> dict[str, str]:
