@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= ../shared/data
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup java run test unit lint imports typecheck cfn-lint sam-validate model bench-smoke events clean
+.PHONY: setup java run test unit lint imports typecheck cfn-lint sam-validate layer-check model bench-smoke events clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ sam-validate:
 	[ -x .venv-sam/bin/sam ] || { $(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli; }
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template template.yaml
 
+# `sam build` (no Docker) and the built layers: at most 150 MB each, and this machine's one
+# imports and classifies with nothing but itself and the runtime's boto3 (scripts/check_layer.py).
+layer-check: sam-validate
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam build --template template.yaml > build/sam-build.log 2>&1 || { tail -30 build/sam-build.log; exit 1; }
+	$(BIN)/python scripts/check_layer.py .aws-sam/build
+
 # Benchmarks on tiny inputs (CI); the full runs are documented in docs/BENCHMARKS.md.
 bench-smoke:
 	$(BIN)/switchyard bench model --repeats 20 --json > /dev/null
@@ -72,6 +78,7 @@ bench-smoke:
 	$(BIN)/switchyard bench cache tests/data/paraphrase_sample.jsonl --json > /dev/null
 	$(BIN)/switchyard bench failover --n 20 --json > /dev/null
 	$(BIN)/switchyard bench load --clients 5 --requests 40 --json > /dev/null
+	$(BIN)/switchyard bench stream --n 3 --json > /dev/null
 	$(BIN)/switchyard bench routing tests/data/routing_sample.jsonl --strong strong-model --weak weak-model --json > /dev/null
 	$(BIN)/switchyard bench routing tests/data/routing_sample.jsonl --json > /dev/null
 	$(BIN)/switchyard report tests/data/task_type_sample.jsonl --out build/report-smoke > /dev/null 2>&1

@@ -10,13 +10,9 @@ API Gateway's 29 s integration limit, in a few seconds of CI."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,9 +20,9 @@ import pytest
 
 from switchyard.stores.dynamodb import UsageStore
 from switchyard_tools.devtools import template
-from switchyard_tools.devtools.dynamodb_local import free_port, local_environment
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
+from switchyard_tools.devtools.web_adapter import AdaptedFunction, serving_like_lambda
 from tests_support import PROVIDER_NAMES, ROOT, TEMPLATE
 
 pytestmark = pytest.mark.integration
@@ -35,70 +31,34 @@ GAP = 0.1  # seconds between the fake upstream's chunks
 SIXTEEN_WORDS = "Tell me in one short sentence what the weather is usually like in Lima during July please"
 
 
-class Served:
-    def __init__(self, base: str, proc: subprocess.Popen[str], log: Path) -> None:
-        self.base, self.proc, self.log = base, proc, log
-
-
 @pytest.fixture(scope="module")
 def served_like_lambda(
     stack: Any, upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Served]:
-    fn = template.function(template.load(TEMPLATE), "ApiFunction", "streaming")
-    assert fn["Handler"] == "run.sh"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in PROVIDER_NAMES and not k.startswith("SWITCHYARD_")}
-    env.update(
-        local_environment(TEMPLATE, "ApiFunction", stack.tables, stack.ddb.endpoint, shape="streaming")
-    )
-    env.update(
-        {
-            "AWS_LWA_PORT": str(port),  # the adapter's port, moved off 8080 for the test
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-            "OPENAI_BASE_URL": upstream.base_url,
-            "OPENAI_API_KEY": "sk-test-upstream",
-            "GROQ_BASE_URL": upstream.base_url,
-            "SWITCHYARD_PROVIDER_TOTAL_TIMEOUT": "1.0",
-            "SWITCHYARD_PROVIDER_FIRST_BYTE_TIMEOUT": "0.5",
-            "SWITCHYARD_CACHE_ENABLED": "false",
-        }
-    )
+) -> Iterator[AdaptedFunction]:
+    assert template.function(template.load(TEMPLATE), "ApiFunction", "streaming")["Handler"] == "run.sh"
+    env = {
+        "OPENAI_BASE_URL": upstream.base_url,
+        "OPENAI_API_KEY": "sk-test-upstream",
+        "GROQ_BASE_URL": upstream.base_url,
+        "SWITCHYARD_PROVIDER_TOTAL_TIMEOUT": "1.0",
+        "SWITCHYARD_PROVIDER_FIRST_BYTE_TIMEOUT": "0.5",
+        "SWITCHYARD_CACHE_ENABLED": "false",
+    }
     log = tmp_path_factory.mktemp("lwa") / "stdout.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(ROOT / "functions" / "api" / fn["Handler"])],
-            cwd=ROOT / fn["CodeUri"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # the adapter's readiness check, on the template's path
-            try:
-                if httpx.get(base + env["AWS_LWA_READINESS_CHECK_PATH"], timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "the app did not become ready"
-            time.sleep(0.1)
-        yield Served(base, proc, log)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving_like_lambda(ROOT, stack.tables, stack.ddb.endpoint, env, log, PROVIDER_NAMES) as fn:
+        yield fn
 
 
 def stream(
-    served: Served, text: str, model: str = "auto"
+    served: AdaptedFunction, text: str, model: str = "auto"
 ) -> tuple[list[tuple[float, dict[str, Any] | str]], float]:
     """(each SSE data event with its arrival time since the request was sent, total time)."""
     body = {"model": model, "messages": [{"role": "user", "content": text}], "stream": True}
     events: list[tuple[float, dict[str, Any] | str]] = []
     start = time.monotonic()
-    with httpx.stream("POST", served.base + "/v1/chat/completions", headers=AUTH, json=body, timeout=30) as r:
+    with httpx.stream(
+        "POST", served.base_url + "/v1/chat/completions", headers=AUTH, json=body, timeout=30
+    ) as r:
         assert r.status_code == 200, r.read()
         for line in r.iter_lines():
             if line.startswith("data: "):
@@ -116,7 +76,7 @@ def content_times(events: list[tuple[float, dict[str, Any] | str]]) -> list[floa
 
 
 def test_tokens_reach_the_client_as_the_upstream_sends_them(
-    served_like_lambda: Served, upstream: FakeUpstream
+    served_like_lambda: AdaptedFunction, upstream: FakeUpstream
 ) -> None:
     upstream.chunk_delay["gpt-4o-mini"] = GAP
     try:
@@ -132,7 +92,7 @@ def test_tokens_reach_the_client_as_the_upstream_sends_them(
 
 
 def test_a_stream_longer_than_every_timeout_completes(
-    served_like_lambda: Served, upstream: FakeUpstream
+    served_like_lambda: AdaptedFunction, upstream: FakeUpstream
 ) -> None:
     """30 chunks over ~3 s through a path whose provider timeouts are 1 s total and 0.5 s per
     read: the scaled stand-in for a 60 s answer behind a 29 s integration limit."""
@@ -149,7 +109,7 @@ def test_a_stream_longer_than_every_timeout_completes(
 
 
 def test_failover_before_the_first_byte_and_the_records_of_a_stream(
-    served_like_lambda: Served, upstream: FakeUpstream, stack: Any
+    served_like_lambda: AdaptedFunction, upstream: FakeUpstream, stack: Any
 ) -> None:
     upstream.fail["gpt-4o-mini"] = 500
     try:
@@ -168,8 +128,8 @@ def test_failover_before_the_first_byte_and_the_records_of_a_stream(
     assert any("Responses2xx" in e for e in emf) and any("CostUsd" in e for e in emf)
 
 
-def test_the_snapstart_hooks_reconnect(served_like_lambda: Served) -> None:
-    base = served_like_lambda.base
+def test_the_snapstart_hooks_reconnect(served_like_lambda: AdaptedFunction) -> None:
+    base = served_like_lambda.base_url
     assert httpx.post(base + "/_switchyard/before-checkpoint").status_code == 200
     assert httpx.post(base + "/_switchyard/after-restore").status_code == 200
     r = httpx.post(base + "/v1/route", headers=AUTH, json={"messages": [{"role": "user", "content": "hi"}]})

@@ -73,6 +73,14 @@ def _bench_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_stream(args: argparse.Namespace) -> int:
+    from switchyard_tools.bench import stream
+
+    result = stream.run(Path(args.root), n=args.n, gap=args.gap)
+    print(json.dumps(result) if args.json else stream.render(result))
+    return 0
+
+
 def _bench_routing(args: argparse.Namespace) -> int:
     from switchyard_tools.bench import routing
 
@@ -298,6 +306,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--root", default=".")
     p.set_defaults(func=_bench_load)
+
+    p = bench.add_parser(
+        "stream", help="streaming through the deployed code path (run.sh, as Lambda runs it)"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--n", type=int, default=20, help="streamed requests")
+    p.add_argument("--gap", type=float, default=0.1, help="seconds between the upstream's chunks")
+    p.add_argument("--root", default=".")
+    p.set_defaults(func=_bench_stream)
 
     p = bench.add_parser(
         "routing", help="two-model routing benchmark (RouteLLM metrics) on a routing JSONL file"

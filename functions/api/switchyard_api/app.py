@@ -16,7 +16,7 @@ from switchyard_api.routes import chat, feedback, lifecycle, meta, usage
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     """Under a server, build the container at start: bad settings (a ConfigError) stop the
     process instead of failing every request. (Lambda's handler does it at init.)"""
-    deps.get_container()
+    deps.warm()
     yield
 
 

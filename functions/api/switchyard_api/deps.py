@@ -37,6 +37,15 @@ def reset() -> None:
     get_settings.cache_clear()
 
 
+def warm() -> Container:
+    """Everything a first request would otherwise pay for: the container, and the ONNX
+    session loaded and run once. Called in init (the handler module, the server's lifespan),
+    so a SnapStart snapshot holds it."""
+    c = get_container()
+    c.service.classify("Warm up the router model.")
+    return c
+
+
 def reconnect() -> None:
     """After a SnapStart restore: a new container (fresh clients, credentials and connections;
     the warm caches go too), built now, before traffic."""
@@ -44,14 +53,16 @@ def reconnect() -> None:
     get_container()
 
 
-def container() -> Container:
+async def container() -> Container:
+    """``async``: FastAPI runs a plain ``def`` dependency in its thread pool, which in Lambda
+    means a new thread per invocation (Mangum starts a fresh event loop each time)."""
     return get_container()
 
 
 ContainerDep = Annotated[Container, Depends(container)]
 
 
-def service(c: ContainerDep) -> RouterService:
+async def service(c: ContainerDep) -> RouterService:
     return c.service
 
 

@@ -19,7 +19,7 @@ tracer = observability.tracer(SERVICE)
 _asgi = Mangum(app, lifespan="off")
 # Init, not the first request: the settings, catalog, model and clients (a ConfigError here
 # fails the init, visibly, instead of every request).
-deps.get_container()
+deps.warm()
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)

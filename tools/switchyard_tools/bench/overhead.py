@@ -117,17 +117,29 @@ def cache_hits(handler: Any, ctx: Any, headers: dict[str, str], rng: random.Rand
 
 COLD = """
 import json, sys, time
-t0 = time.perf_counter()
-from switchyard_tools.devtools.events import event
-from switchyard_tools.devtools.invoke import LambdaContext, load_handler, quiet
 from pathlib import Path
-handler = quiet(load_handler(Path(sys.argv[1]) / "template.yaml", "ApiFunction"))
-t1 = time.perf_counter()
+from switchyard_tools.devtools.events import event          # the benchmark's own tools: not timed
+from switchyard_tools.devtools.invoke import LambdaContext, quiet
 body = {"messages": [{"role": "user", "content": "What are your business hours?"}]}
-out = handler(event("POST", "/v1/route", body, {"authorization": "Bearer " + sys.argv[2]}), LambdaContext())
+ev = event("POST", "/v1/route", body, {"authorization": "Bearer " + sys.argv[2]})
+t0 = time.perf_counter()
+import switchyard_api.app                                   # imports: fastapi, pydantic, numpy, onnxruntime, ...
+t1 = time.perf_counter()
+import switchyard_api.handler as h                          # init: settings, catalog, clients, Powertools, X-Ray
 t2 = time.perf_counter()
+handler = quiet(h.handler)
+out = handler(ev, LambdaContext())                          # first request: model load, key read, ...
+t3 = time.perf_counter()
 assert out["statusCode"] == 200, out
-print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_request_ms": (t2 - t1) * 1000}))
+# what SnapStart leaves to a restored environment: the after-restore hook, then a request
+from switchyard_api import deps
+t4 = time.perf_counter()
+deps.reconnect()
+out = handler(ev, LambdaContext())
+t5 = time.perf_counter()
+assert out["statusCode"] == 200, out
+print(json.dumps({"import_ms": (t1 - t0) * 1000, "init_ms": (t2 - t1) * 1000,
+                  "first_request_ms": (t3 - t2) * 1000, "after_restore_ms": (t5 - t4) * 1000}))
 """
 
 
@@ -155,9 +167,14 @@ def cold_start(root: Path, runs: int = 3) -> dict[str, Any]:
         samples.append({"process_ms": total, **inner})
     best = min(samples, key=lambda x: x["process_ms"])
     return {
-        "cold_start_ms": round(best["import_ms"] + best["first_request_ms"], 1),
+        # fresh process → first /v1/route answer, beyond the interpreter's own start
+        "cold_start_ms": round(best["import_ms"] + best["init_ms"] + best["first_request_ms"], 1),
         "import_ms": round(best["import_ms"], 1),
+        "init_ms": round(best["init_ms"], 1),  # the handler module's init (before a SnapStart snapshot)
         "first_request_ms": round(best["first_request_ms"], 1),
+        # with SnapStart: the after-restore hook (fresh clients) and a first request on the
+        # restored process (Lambda's own restore time comes on top and is not measurable here)
+        "after_restore_ms": round(best["after_restore_ms"], 1),
         "process_ms": round(best["process_ms"], 1),
         "runs": runs,
     }
@@ -285,8 +302,9 @@ def render(r: dict[str, Any]) -> str:
     )
     cs, rt = r["cold_start"], r["route_throughput"]
     lines.append(
-        f"cold start (fresh process: import + first /v1/route): {cs['cold_start_ms']} ms "
-        f"(import {cs['import_ms']} ms, first request {cs['first_request_ms']} ms)"
+        f"cold start (fresh process: import + init + first /v1/route): {cs['cold_start_ms']} ms "
+        f"(import {cs['import_ms']} ms, init {cs['init_ms']} ms, first request {cs['first_request_ms']} ms); "
+        f"after a SnapStart restore (hook + first request): {cs['after_restore_ms']} ms"
     )
     lines.append(
         f"/v1/route on one uvicorn worker, {rt['clients']} clients: {rt['route_rps']} req/s, "

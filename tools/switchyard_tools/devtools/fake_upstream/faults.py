@@ -46,9 +46,10 @@ class Faults:
     malformed: set[str] = field(default_factory=set)  # answer 200 with a body that is not JSON
     hang_up: set[str] = field(default_factory=set)  # close the connection without answering
     chunk_delay: dict[str, float] = field(default_factory=dict)  # seconds between stream chunks (OpenAI)
-    stall_after_finish: dict[str, float] = field(
-        default_factory=dict
-    )  # seconds of silence after the finish chunk
+    # seconds of silence after the finish chunk
+    stall_after_finish: dict[str, float] = field(default_factory=dict)
+    # an observation, not a fault: time.monotonic() when each OpenAI stream's first chunk was written
+    first_chunk_at: list[float] = field(default_factory=list)
 
     def clear(self) -> None:
         """Forget every fault (in place: the mappings and sets stay the same objects)."""
@@ -66,6 +67,7 @@ class Faults:
             faults.clear()
         self.malformed.clear()
         self.hang_up.clear()
+        self.first_chunk_at.clear()
 
     def status(self, model: str, rng: random.Random) -> int | None:
         """The status this call of the model fails with, None when it does not fail.

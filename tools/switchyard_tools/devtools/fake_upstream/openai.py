@@ -28,17 +28,22 @@ def handle(h: Exchange, body: dict[str, Any], faults: Faults) -> None:
     h.record_success()
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     gap, stall = faults.chunk_delay.get(model, 0.0), faults.stall_after_finish.get(model)
-    frames = paced(stream_chunks(answer, include_usage), gap, stall)
+    frames = paced(stream_chunks(answer, include_usage), gap, stall, faults.first_chunk_at)
     if h.send_stream("text/event-stream", frames, faults.drop_after.get(model)):
         h.write(b"data: [DONE]\n\n")  # not when the stream was dropped: the connection closes mid-stream
 
 
-def paced(chunks: list[dict[str, Any]], gap: float, stall: float | None) -> Iterator[bytes]:
+def paced(
+    chunks: list[dict[str, Any]], gap: float, stall: float | None, first_at: list[float] | None = None
+) -> Iterator[bytes]:
     """The SSE frames, ``gap`` seconds apart (a slow upstream), and ``stall`` seconds of
-    silence after the finish chunk (an upstream that finished but hangs before [DONE])."""
+    silence after the finish chunk (an upstream that finished but hangs before [DONE]); the
+    time the first frame is handed to the socket is appended to ``first_at``."""
     for n, chunk in enumerate(chunks):
         if gap and n:
             time.sleep(gap)
+        if n == 0 and first_at is not None:
+            first_at.append(time.monotonic())
         yield f"data: {json.dumps(chunk)}\n\n".encode()
         if stall and any(c.get("finish_reason") for c in chunk.get("choices") or []):
             time.sleep(stall)

@@ -145,6 +145,7 @@ class FakeUpstream:
     hang_up = _FaultsField[set[str]]()
     chunk_delay = _FaultsField[dict[str, float]]()
     stall_after_finish = _FaultsField[dict[str, float]]()
+    first_chunk_at = _FaultsField[list[float]]()
 
     def __init__(self, seed: int = 0) -> None:
         self.faults = Faults()
