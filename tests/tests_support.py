@@ -40,3 +40,21 @@ def trusted(stack: Any, *tenants: str) -> Iterator[None]:
 
 
 PROVIDER_NAMES = frozenset(provider_env_names())
+
+
+@contextmanager
+def shared_matrix_restored(stack: Any) -> Iterator[Any]:
+    """The shared confidence matrix as it was before the block (other tests route on it)."""
+    from switchyard.stores.dynamodb import MatrixStore
+
+    matrices = MatrixStore(stack.tables["MatrixTable"], stack.client)
+    saved = matrices.get()
+    try:
+        yield matrices
+    finally:
+        if saved:
+            matrices.put(saved["cells"], str(saved["version"]), str(saved["updated_at"]))
+        else:
+            stack.client.delete_item(
+                TableName=stack.tables["MatrixTable"], Key={"name": {"S": MatrixStore.NAME}}
+            )

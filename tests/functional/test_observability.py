@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from switchyard.stores.dynamodb import FeedbackStore, MatrixStore
+from switchyard.stores.dynamodb import FeedbackStore
 from switchyard_api import deps
 from switchyard_tools.devtools import template
 from switchyard_tools.devtools.events import event
 from switchyard_tools.devtools.fake_upstream import FakeUpstream
 from switchyard_tools.devtools.invoke import invoke
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
-from tests_support import EVENTS, TEMPLATE, trusted
+from tests_support import EVENTS, TEMPLATE, shared_matrix_restored, trusted
 
 
 def emf_lines(out: str) -> list[dict[str, Any]]:
@@ -94,8 +94,6 @@ def test_a_completion_publishes_the_dashboards_metrics(
 
 
 def test_rescore_reports_a_significant_quality_drop(api_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    matrices = MatrixStore(api_env.tables["MatrixTable"], api_env.client)
-    saved = matrices.get()
     now = datetime.now(UTC)
     store = FeedbackStore(api_env.tables["FeedbackTable"], api_env.client)
     for i in range(30):  # 4 good answers in 30 for a cell whose prior is 0.90, from two tenants
@@ -113,16 +111,10 @@ def test_rescore_reports_a_significant_quality_drop(api_env: Any, capsys: pytest
         )
     capsys.readouterr()
     try:
-        with trusted(api_env, "obs-tenant-0", "obs-tenant-1"):
+        with shared_matrix_restored(api_env), trusted(api_env, "obs-tenant-0", "obs-tenant-1"):
             summary = invoke(TEMPLATE, "RescoreFunction", EVENTS / "rescore-scheduled.json")
         published = metrics_in(emf_lines(capsys.readouterr().out))
-    finally:  # leave the shared matrix as other tests expect it
-        if saved:
-            matrices.put(saved["cells"], str(saved["version"]), str(saved["updated_at"]))
-        else:
-            api_env.client.delete_item(
-                TableName=api_env.tables["MatrixTable"], Key={"name": {"S": "default"}}
-            )
+    finally:
         deps.reset()
     found = [
         r

@@ -25,7 +25,7 @@ from switchyard_tools.devtools.fake_upstream.faults import BAD_KEY_MESSAGE
 from switchyard_tools.devtools.invoke import LambdaContext, invoke
 from switchyard_tools.devtools.keys import LOCAL_TEST_KEY
 from switchyard_tools.devtools.serve import serving
-from tests_support import EVENTS, TEMPLATE, trusted
+from tests_support import EVENTS, TEMPLATE, shared_matrix_restored, trusted
 
 pytestmark = pytest.mark.integration
 Stack = Any
@@ -232,21 +232,12 @@ def fresh_matrix(
     provider_env: FakeUpstream, api_env: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Stack]:
     """Matrix refreshed on every request; the shared matrix restored after the test."""
-    from switchyard.stores.dynamodb import MatrixStore
-
     monkeypatch.setenv("SWITCHYARD_MATRIX_REFRESH_SECONDS", "0")
     deps.reset()
-    matrices = MatrixStore(api_env.tables["MatrixTable"], api_env.client)
-    saved = matrices.get()
     try:
-        yield api_env
+        with shared_matrix_restored(api_env):
+            yield api_env
     finally:
-        if saved:
-            matrices.put(saved["cells"], str(saved["version"]), str(saved["updated_at"]))
-        else:
-            api_env.client.delete_item(
-                TableName=api_env.tables["MatrixTable"], Key={"name": {"S": "default"}}
-            )
         deps.reset()
 
 

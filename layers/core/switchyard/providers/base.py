@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -259,4 +259,31 @@ def tool_calls(message: Mapping[str, Any]) -> list[tuple[Any, Any, dict[str, Any
         except json.JSONDecodeError:
             args = {}
         out.append((call.get("id"), fn.get("name"), args if isinstance(args, dict) else {}))
+    return out
+
+
+Blocks = list[dict[str, Any]]
+
+
+def content_blocks(
+    model: ModelSpec,
+    content: Any,
+    text: Callable[[str], Blocks],
+    image: Callable[[ModelSpec, str], dict[str, Any]],
+) -> Blocks:
+    """A message's content (a string or OpenAI content parts) as a provider's blocks, built by
+    its ``text`` and ``image`` functions; parts it cannot take are an InputError (400)."""
+    if isinstance(content, str):
+        return text(content)
+    out: Blocks = []
+    for part in content or []:
+        kind = part["type"]
+        if kind == "text":
+            out += text(part["text"])
+        elif kind == "refusal":  # an earlier answer that was a refusal: its text
+            out += text(part["refusal"])
+        elif kind == "image_url":
+            out.append(image(model, part["image_url"]["url"]))
+        else:  # input_audio, file
+            raise InputError(f"{model.id} cannot take {kind} content parts", param="messages")
     return out

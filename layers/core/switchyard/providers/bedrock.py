@@ -25,6 +25,7 @@ from switchyard.providers.base import (
     StreamPrefill,
     add_turn,
     completion,
+    content_blocks,
     data_url,
     json_mode,
     json_prefill,
@@ -83,20 +84,7 @@ def _text(text: str) -> list[dict[str, Any]]:
 
 def _content(model: ModelSpec, content: Any) -> list[dict[str, Any]]:
     """Content blocks of a user or assistant message's content (a string or content parts)."""
-    if isinstance(content, str):
-        return _text(content)
-    out: list[dict[str, Any]] = []
-    for part in content or []:
-        kind = part["type"]
-        if kind == "text":
-            out += _text(part["text"])
-        elif kind == "refusal":  # an earlier answer that was a refusal: its text
-            out += _text(part["refusal"])
-        elif kind == "image_url":
-            out.append(_image(model, part["image_url"]["url"]))
-        else:  # input_audio, file
-            raise InputError(f"{model.id} cannot take {kind} content parts", param="messages")
-    return out
+    return content_blocks(model, content, _text, _image)
 
 
 def _tool(fn: Mapping[str, Any]) -> dict[str, Any]:
