@@ -79,6 +79,7 @@ bench-smoke:
 	$(BIN)/switchyard bench failover --n 20 --json > /dev/null
 	$(BIN)/switchyard bench load --clients 5 --requests 40 --json > /dev/null
 	$(BIN)/switchyard bench stream --n 3 --json > /dev/null
+	$(BIN)/switchyard bench decisions --json > /dev/null
 	$(BIN)/switchyard bench routing tests/data/routing_sample.jsonl --strong strong-model --weak weak-model --json > /dev/null
 	$(BIN)/switchyard bench routing tests/data/routing_sample.jsonl --json > /dev/null
 	$(BIN)/switchyard report tests/data/task_type_sample.jsonl --out build/report-smoke > /dev/null 2>&1

@@ -73,6 +73,14 @@ def _bench_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_decisions(args: argparse.Namespace) -> int:
+    from switchyard_tools.bench import decisions
+
+    result = decisions.run(Path(args.file), mode=args.mode)
+    print(json.dumps(result) if args.json else decisions.render(result))
+    return 0
+
+
 def _bench_stream(args: argparse.Namespace) -> int:
     from switchyard_tools.bench import stream
 
@@ -306,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--root", default=".")
     p.set_defaults(func=_bench_load)
+
+    p = bench.add_parser("decisions", help="routing of everyday prompts against written tier bands")
+    p.add_argument("file", nargs="?", default="benchmarks/decisions.jsonl")
+    p.add_argument("--mode", default="auto", choices=["auto", "cost", "speed", "quality"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_bench_decisions)
 
     p = bench.add_parser(
         "stream", help="streaming through the deployed code path (run.sh, as Lambda runs it)"
