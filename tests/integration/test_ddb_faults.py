@@ -269,3 +269,18 @@ def test_reset_forgets_the_cache_store(
         assert isinstance(store, CacheStore) and store.client.meta.endpoint_url == proxy.endpoint
     finally:
         fresh_deps()
+
+
+def test_a_repeat_in_the_same_container_is_served_from_memory(
+    client: TestClient, proxy: DynamoDBFaults, stack: Any
+) -> None:
+    prompt = unique("What is the tallest mountain in Africa?")
+    assert ask(client, prompt).headers["x-switchyard-cache"] == "miss"
+    reads = proxy.stats(stack.tables["CacheTable"])["BatchGetItem"]["forwarded"]
+    r = ask(client, prompt)
+    assert r.headers["x-switchyard-cache"] == "hit"
+    assert proxy.stats(stack.tables["CacheTable"])["BatchGetItem"]["forwarded"] == reads  # no table read
+    # a new container (no memory) reads the table and finds the same entry
+    fresh_deps()
+    assert ask(client, prompt).headers["x-switchyard-cache"] == "hit"
+    assert proxy.stats(stack.tables["CacheTable"])["BatchGetItem"]["forwarded"] == reads + 1

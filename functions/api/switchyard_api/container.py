@@ -15,6 +15,7 @@ import httpx
 
 from switchyard import classifier
 from switchyard.budget import Budget, BudgetCurve
+from switchyard.cache.memory import MemoryTier
 from switchyard.catalog import Catalog, load_catalog
 from switchyard.errors import ConfigError
 from switchyard.providers.factory import build_providers, http_client
@@ -115,6 +116,7 @@ def build_container(
             lambda text: classify(text).embedding,
             CacheConfig(s.cache_max_temperature, s.cache_ttl_seconds, s.cache_ttl_by_task),
             clock=clock,
+            memory=MemoryTier(s.cache_memory_entries) if s.cache_enabled and s.cache_memory_entries else None,
         ),
         baseline_model=s.baseline_model,
         failover=FailoverConfig(

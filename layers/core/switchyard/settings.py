@@ -44,6 +44,7 @@ class Settings(BaseSettings):
 
     # Response cache
     cache_enabled: bool = True
+    cache_memory_entries: int = Field(default=2048, ge=0)  # the per-container tier; 0 = off
     cache_max_temperature: float = 1.0  # requests above it neither read nor write the cache
     cache_ttl_seconds: int = 86_400
     cache_ttl_by_task: dict[str, int] = {"creative": 3_600}  # JSON in SWITCHYARD_CACHE_TTL_BY_TASK

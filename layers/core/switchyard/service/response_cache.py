@@ -3,7 +3,7 @@
 Levels, most specific first, all read in one store call and written in one: the exact
 request, the normalised one (same context, same content words), and the semantic level's
 terms bucket, whose candidate is confirmed by ``semantic.match`` (guard + embedding
-cosine). What may be read or written at all is ``cache.policy``'s (sampling, Cache-Control,
+cosine), a bounded per-container memory tier first (``cache.memory``). What may be read or written at all is ``cache.policy``'s (sampling, Cache-Control,
 no errors, tool calls or truncated answers); a hit answered by a model outside the caller's
 key allow-list is a miss; a store failure is a miss, counted and logged.
 """
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from switchyard import telemetry
 from switchyard.cache import policy, semantic
 from switchyard.cache.keys import CacheKeys, Embed, request_keys
+from switchyard.cache.memory import MemoryTier
 from switchyard.catalog import Catalog
 from switchyard.errors import StoreError
 from switchyard.providers.base import ProviderResponse
@@ -52,8 +53,10 @@ class ResponseCache:
         embed: Embed,
         config: CacheConfig | None = None,
         clock: Callable[[], float] = time.time,
+        memory: MemoryTier | None = None,
     ) -> None:
         self.store = store
+        self.memory = memory  # checked before the table; written with it
         self.catalog = catalog
         self.baseline_model = baseline_model
         self.embed = embed
@@ -82,15 +85,23 @@ class ResponseCache:
             return None
         start = time.perf_counter()
         keys = self.keys(req)
-        try:
-            with telemetry.span("cache"):
-                found = self.store.get_first(keys.lookup, self.clock())
-        except StoreError as exc:
-            telemetry.count("cache_errors")
-            log.warning("cache read failed: %s", exc)
-            return None
+        now = self.clock()
+        found = self.memory.get_first(keys.lookup, now) if self.memory is not None else None
+        tier = "memory"
         if found is None:
-            return None
+            tier = "table"
+            try:
+                with telemetry.span("cache"):
+                    found = self.store.get_first(keys.lookup, now)
+            except StoreError as exc:
+                telemetry.count("cache_errors")
+                log.warning("cache read failed: %s", exc)
+                return None
+            if found is None:
+                return None
+            if self.memory is not None:
+                self.memory.put_many({found[0]: found[1]})
+        telemetry.count(f"cache_reads_{tier}")
         key, entry = found
         allowed = req.tenant.allowed_models
         if allowed is not None and str(entry.get("model")) not in allowed:
@@ -181,6 +192,8 @@ class ResponseCache:
         try:
             with telemetry.span("cache_write"):
                 self.store.put_many(entries)  # one round trip for every level
+            if self.memory is not None:  # what the table holds, and only that
+                self.memory.put_many(entries)
         except StoreError as exc:
             telemetry.count("cache_errors")
             log.warning("cache write failed: %s", exc)
