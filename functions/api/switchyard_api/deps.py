@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from switchyard.service.router import RouterService
 from switchyard.settings import get_settings
 from switchyard.tenancy import Tenant
 from switchyard_api.auth import presented_key
@@ -60,13 +59,6 @@ async def container() -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(container)]
-
-
-async def service(c: ContainerDep) -> RouterService:
-    return c.service
-
-
-ServiceDep = Annotated[RouterService, Depends(service)]
 
 
 async def current_tenant(request: Request, c: ContainerDep) -> Tenant:

@@ -35,9 +35,8 @@ def problem(event: Any) -> str | None:
         return "requestContext.http.method is missing"
     if not isinstance(event.get("rawPath", http.get("path")), str):
         return "rawPath is missing"
-    for name in ("rawQueryString",):
-        if name in event and not isinstance(event[name], str):
-            return f"{name} must be a string"
+    if "rawQueryString" in event and not isinstance(event["rawQueryString"], str):
+        return "rawQueryString must be a string"
     headers = event.get("headers", {})
     if not isinstance(headers, Mapping):
         return "headers must be an object of strings"

@@ -181,6 +181,7 @@ def uvicorn_process(env: dict[str, str], workers: int = 1, timeout: float = 60.0
     import httpx
 
     from switchyard_tools.devtools.dynamodb_local import free_port
+    from switchyard_tools.devtools.web_adapter import stop
 
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "switchyard_api.app:app", "--host", "127.0.0.1"]
@@ -201,11 +202,7 @@ def uvicorn_process(env: dict[str, str], workers: int = 1, timeout: float = 60.0
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def run(
